@@ -1,0 +1,477 @@
+"""Fit the engine's calibration constants on ML.ENERGY Benchmark v3 measurements.
+
+    python bench/derive_calibration.py [--reference ../shared/reference]
+
+Reads `mlenergy-v3-llm.csv` and `mlenergy-v3-diffusion.csv` (GPU-only energy measured by the ML.ENERGY
+project), holds whole models out, fits the engine's fixed functional forms by least squares on the rest,
+and writes
+
+- `catalog/calibration.csv`: one row per scalar field of `server.engine.specs.Calibration` plus the
+  per-GPU factor rows (`llm_gpu_factor.<gpu>`, `diffusion_gpu_factor.<gpu>`);
+- `bench/data/mlenergy-v3-holdout.csv`: the held-out rows, the only measurements `bench/accuracy.py`
+  (and `tests/test_accuracy.py`) need, so the accuracy bench runs from a clone without `../shared`.
+
+Hold-out: per file, the distinct `model_id`s are sorted and every 4th (index % 4 == 3) is held out, so the
+accuracy bench scores models the fit has never seen (not just unseen batch sizes of known models).
+
+Functional forms (server/engine/estimate.py; not changed here):
+
+- LLM decode, GPU J per output token =
+  exp(a + b_act ln P_active + b_tot ln P_total + b_batch ln batch + b_gpu ln n_gpus)
+  x precision factor (1 for 16-bit) x GPU factor (h100 = 1).
+  ML.ENERGY's per-token energy already includes the prefill of its benchmark prompts.
+- Diffusion, GPU J per image / video =
+  exp(a + b_p ln P + b_batch ln batch) x GPU factor x steps^e_steps x (megapixels x frames)^e_pixels.
+
+Physical sign constraints (a fitted coefficient outside its range is pinned at the bound and the rest
+refitted; the script prints which): parameter, GPU-count exponents >= 0; batch exponents <= 0 (batching
+amortises weight reads); precision factors <= 1 (fewer bytes per weight never cost more than 16-bit
+weights; this also keeps the engine's precision factor monotonic in bytes per parameter, since it is
+bytes/2 above 16 bits). Diffusion steps and pixel exponents are fixed at 1 (see `fit_diffusion`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+CALIBRATION_CSV = REPO / "catalog" / "calibration.csv"
+HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
+
+LLM_FILE = "mlenergy-v3-llm.csv"
+DIFFUSION_FILE = "mlenergy-v3-diffusion.csv"
+
+MEASUREMENTS = (
+    "ML.ENERGY Benchmark v3 (Chung et al., NeurIPS 2025 Datasets & Benchmarks), leaderboard data Feb 2026"
+)
+SOURCE = MEASUREMENTS + "; fit by bench/derive_calibration.py on models not held out"
+# Rows that are statistics of the measurements, not fitted to predict them (the accuracy bench does not
+# depend on them), use every configuration.
+SOURCE_ALL_ROWS = MEASUREMENTS + "; derived by bench/derive_calibration.py from all configurations"
+ALL_ROWS = {"gpu_serving_power_fraction", "diffusion_batch_size"}
+AS_OF = "2026-02"
+
+# Thermal design power (W) used for the serving power fraction: NVIDIA H100 SXM datasheet (700 W),
+# NVIDIA HGX B200 datasheet (1000 W per GPU).
+TDP_W = {"H100": 700.0, "B200": 1000.0}
+GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> catalog/gpus.csv id
+BASELINE_GPU = "H100"
+
+HOLDOUT_COLUMNS = [
+    "family",
+    "task",
+    "model_id",
+    "total_params_b",
+    "active_params_b",
+    "weight_precision",
+    "gpu_model",
+    "num_gpus",
+    "batch_size",
+    "output_tokens",
+    "steps",
+    "width",
+    "height",
+    "frames",
+    "measured_energy_j",
+]
+
+Row = dict[str, str]
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+def read_csv(path: Path) -> list[Row]:
+    if not path.is_file():
+        sys.exit(f"derive_calibration: measurement file not found: {path} (pass --reference DIR)")
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def held_out_models(rows: Sequence[Row]) -> set[str]:
+    """Every 4th model id (index % 4 == 3) in sorted order: whole models unseen by the fit."""
+    ids = sorted({row["model_id"] for row in rows})
+    return {model_id for i, model_id in enumerate(ids) if i % 4 == 3}
+
+
+def split(rows: Sequence[Row]) -> tuple[list[Row], list[Row], set[str]]:
+    held = held_out_models(rows)
+    train = [row for row in rows if row["model_id"] not in held]
+    holdout = [row for row in rows if row["model_id"] in held]
+    return train, holdout, held
+
+
+# ---------------------------------------------------------------------------------------- fitting
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    column: Callable[[Row], float]
+    lower: float = -math.inf
+    upper: float = math.inf
+    fixed: float | None = None  # a coefficient set by physics, not fitted
+
+
+@dataclass
+class Fit:
+    coef: dict[str, float]
+    pinned: list[tuple[str, float, float]]  # (coefficient, unconstrained value, bound it is pinned at)
+    residual_sd: float
+    rows: int
+
+
+def constrained_ols(rows: Sequence[Row], features: Sequence[Feature], target: Callable[[Row], float]) -> Fit:
+    """Least squares on log energy; a coefficient outside its physical range is pinned at the bound.
+
+    Active-set loop: fit the free coefficients, pin the worst violation at its bound, refit, until none.
+    """
+    x = np.array([[f.column(r) for f in features] for r in rows], dtype=float)
+    y = np.array([target(r) for r in rows], dtype=float)
+    fixed = {i: f.fixed for i, f in enumerate(features) if f.fixed is not None}
+    pinned: list[tuple[str, float, float]] = []
+    while True:
+        free = [i for i in range(len(features)) if i not in fixed]
+        offset = sum((x[:, i] * v for i, v in fixed.items()), np.zeros(len(y)))
+        solution, *_ = np.linalg.lstsq(x[:, free], y - offset, rcond=None)
+        coef = np.zeros(len(features))
+        coef[free] = solution
+        for i, v in fixed.items():
+            coef[i] = v
+        worst, worst_gap = None, 0.0
+        for i in free:
+            f = features[i]
+            gap = max(f.lower - coef[i], coef[i] - f.upper, 0.0)
+            if gap > worst_gap:
+                worst, worst_gap = i, gap
+        if worst is None:
+            break
+        f = features[worst]
+        bound = f.lower if coef[worst] < f.lower else f.upper
+        pinned.append((f.name, float(coef[worst]), bound))
+        fixed[worst] = bound
+    residuals = y - x @ coef
+    return Fit(
+        coef={f.name: float(c) for f, c in zip(features, coef, strict=True)},
+        pinned=pinned,
+        residual_sd=float(np.std(residuals)),
+        rows=len(rows),
+    )
+
+
+def leave_one_model_out(
+    rows: Sequence[Row], features: Sequence[Feature], target: Callable[[Row], float]
+) -> tuple[float, float]:
+    """(median, 90th percentile) factor max(est/meas, meas/est) of leave-one-model-out CV on `rows`."""
+    log_errors: list[float] = []
+    for model_id in sorted({r["model_id"] for r in rows}):
+        fit = constrained_ols([r for r in rows if r["model_id"] != model_id], features, target)
+        for r in rows:
+            if r["model_id"] == model_id:
+                predicted = sum(fit.coef[f.name] * f.column(r) for f in features)
+                log_errors.append(abs(predicted - target(r)))
+    factors = np.exp(np.array(log_errors))
+    return float(np.median(factors)), float(np.percentile(factors, 90))
+
+
+def ln(column: str) -> Callable[[Row], float]:
+    return lambda r: math.log(float(r[column]))
+
+
+def indicator(column: str, value: str) -> Callable[[Row], float]:
+    return lambda r: 1.0 if r[column] == value else 0.0
+
+
+def megapixel_frames(r: Row) -> float:
+    return float(r["width"]) * float(r["height"]) / 1e6 * float(r["frames"])
+
+
+LLM_FEATURES = [
+    Feature("llm_log_intercept", lambda r: 1.0),
+    Feature("llm_exp_active_params", ln("active_params_b"), lower=0.0),
+    Feature("llm_exp_total_params", ln("total_params_b"), lower=0.0),
+    Feature("llm_exp_batch", ln("avg_batch_size"), upper=0.0),
+    Feature("llm_exp_gpu_count", ln("num_gpus"), lower=0.0),
+    # bfloat16 is the baseline (factor 1); fp8 -> 1-byte weights, mxfp4 -> 4-bit weights.
+    Feature("ln_llm_factor_1byte", indicator("weight_precision", "fp8"), upper=0.0),
+    Feature("ln_llm_factor_4bit", indicator("weight_precision", "mxfp4"), upper=0.0),
+    Feature("ln_llm_gpu_factor.b200", indicator("gpu_model", "B200")),
+]
+
+
+def diffusion_features(fix_steps_and_pixels: bool) -> list[Feature]:
+    fixed = 1.0 if fix_steps_and_pixels else None
+    return [
+        Feature("diffusion_log_intercept", lambda r: 1.0),
+        Feature("diffusion_exp_params", ln("total_params_b"), lower=0.0),
+        Feature("diffusion_exp_batch", ln("batch_size"), upper=0.0),
+        Feature("ln_diffusion_gpu_factor.b200", indicator("gpu_model", "B200")),
+        Feature("diffusion_exp_steps", ln("inference_steps"), lower=0.0, fixed=fixed),
+        Feature("diffusion_exp_pixels", lambda r: math.log(megapixel_frames(r)), lower=0.0, fixed=fixed),
+    ]
+
+
+def llm_target(r: Row) -> float:
+    return math.log(float(r["energy_per_output_token_j"]))
+
+
+def diffusion_target(r: Row) -> float:
+    return math.log(float(r["energy_per_output_j"]))
+
+
+def fit_diffusion(train: Sequence[Row]) -> tuple[Fit, Fit]:
+    """(fit used, free check fit).
+
+    Every diffusion model in ML.ENERGY v3 was measured at a single step count and a single resolution, so
+    the steps and pixel exponents are only identifiable across models, confounded with architecture. They
+    are fixed at 1 (one denoiser pass per step over all latent tokens; METHODOLOGY.md: energy ~ k x params x
+    steps x megapixels x frames); the free fit is printed as a check and should land near 1.
+    """
+    free = constrained_ols(train, diffusion_features(False), diffusion_target)
+    fixed = constrained_ols(train, diffusion_features(True), diffusion_target)
+    return fixed, free
+
+
+def serving_power_fraction(llm_rows: Sequence[Row]) -> float:
+    """Median measured avg_power_w / (num_gpus x TDP) over the LLM configurations."""
+    return statistics.median(
+        float(r["avg_power_w"]) / (int(r["num_gpus"]) * TDP_W[r["gpu_model"]]) for r in llm_rows
+    )
+
+
+def median_batch(rows: Sequence[Row]) -> float:
+    return float(statistics.median_low(sorted(int(r["batch_size"]) for r in rows)))
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def calibration_rows(
+    llm: Fit,
+    diffusion: Fit,
+    diffusion_free: Fit,
+    power_fraction: float,
+    diffusion_batch: float,
+    llm_held: set[str],
+    diffusion_held: set[str],
+) -> list[dict[str, str]]:
+    llm_note = f"; held out: {len(llm_held)} models ({', '.join(sorted(llm_held))})"
+    diffusion_note = f"; held out: {len(diffusion_held)} models ({', '.join(sorted(diffusion_held))})"
+    c = llm.coef
+    d = diffusion.coef
+    values: dict[str, tuple[float, str, str]] = {
+        "llm_log_intercept": (
+            c["llm_log_intercept"],
+            "ln(J per output token)",
+            "GPU J per output token at 1 B params, batch 1, 1 GPU, H100, 16-bit" + llm_note,
+        ),
+        "llm_exp_active_params": (c["llm_exp_active_params"], "exponent", ""),
+        "llm_exp_total_params": (c["llm_exp_total_params"], "exponent", ""),
+        "llm_exp_batch": (c["llm_exp_batch"], "exponent", "batch = measured avg_batch_size"),
+        "llm_exp_gpu_count": (c["llm_exp_gpu_count"], "exponent", ""),
+        "llm_factor_1byte": (math.exp(c["ln_llm_factor_1byte"]), "ratio to 16-bit", "fp8 weights"),
+        "llm_factor_4bit": (math.exp(c["ln_llm_factor_4bit"]), "ratio to 16-bit", "mxfp4 weights (gpt-oss)"),
+        "diffusion_log_intercept": (
+            d["diffusion_log_intercept"],
+            "ln(J per output)",
+            "GPU J per image at 1 B denoiser params, batch 1, 1 step, 1 megapixel, H100" + diffusion_note,
+        ),
+        "diffusion_exp_params": (d["diffusion_exp_params"], "exponent", "denoiser parameters"),
+        "diffusion_exp_steps": (
+            d["diffusion_exp_steps"],
+            "exponent",
+            "fixed at 1: one denoiser pass per step (each model was measured at one step count, so the "
+            "exponent is not identifiable within a model; free fit gives "
+            f"{diffusion_free.coef['diffusion_exp_steps']:.3f})",
+        ),
+        "diffusion_exp_pixels": (
+            d["diffusion_exp_pixels"],
+            "exponent",
+            "fixed at 1 on megapixels x frames (each model was measured at one resolution; free fit gives "
+            f"{diffusion_free.coef['diffusion_exp_pixels']:.3f})",
+        ),
+        "diffusion_batch_size": (
+            diffusion_batch,
+            "images or videos per batch",
+            "serving assumption: median batch size of the ML.ENERGY v3 diffusion configurations "
+            "(1-32 measured)",
+        ),
+        "diffusion_exp_batch": (d["diffusion_exp_batch"], "exponent", "per-output energy vs batch size"),
+        "gpu_serving_power_fraction": (
+            power_fraction,
+            "fraction of TDP",
+            "median of measured avg_power_w / (num_gpus x TDP) over all LLM configurations; "
+            "TDP 700 W H100 SXM (NVIDIA H100 datasheet), 1000 W B200 (NVIDIA HGX B200 datasheet)",
+        ),
+    }
+    from_fit = {
+        "llm_gpu_factor.h100": (1.0, "ratio to h100", "baseline by definition"),
+        "llm_gpu_factor.b200": (math.exp(c["ln_llm_gpu_factor.b200"]), "ratio to h100", "at equal batch"),
+        "diffusion_gpu_factor.h100": (1.0, "ratio to h100", "baseline by definition"),
+        "diffusion_gpu_factor.b200": (math.exp(d["ln_diffusion_gpu_factor.b200"]), "ratio to h100", ""),
+    }
+    pinned = {name: (value, bound) for name, value, bound in llm.pinned + diffusion.pinned}
+
+    out = []
+    for name, (value, unit, note) in (values | from_fit).items():
+        notes = [note] if note else []
+        if name in pinned:
+            value_free, bound = pinned[name]
+            notes.append(f"physical bound: unconstrained fit {value_free:.3f}, pinned at {bound:g}")
+        if "ln_" + name in pinned:
+            value_free, bound = pinned["ln_" + name]
+            notes.append(
+                f"physical bound: unconstrained fit {math.exp(value_free):.3f}, pinned at {math.exp(bound):g}"
+            )
+        base = SOURCE_ALL_ROWS if name in ALL_ROWS else SOURCE
+        source = base + ("; " + "; ".join(notes) if notes else "")
+        out.append({"name": name, "value": f"{value:.6g}", "unit": unit, "source": source, "as_of": AS_OF})
+    return out
+
+
+def check_covers_calibration(rows: Sequence[dict[str, str]]) -> None:
+    """Every scalar field of the engine's Calibration has a row (the engine is read, not edited)."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from server.engine.specs import Calibration
+    except ImportError:  # engine not importable here: the row list above is the contract
+        return
+    names = {r["name"] for r in rows}
+    scalars = {
+        f.name for f in fields(Calibration) if f.name not in ("llm_gpu_factors", "diffusion_gpu_factors")
+    }
+    missing = scalars - names
+    extra = {n for n in names - scalars if "." not in n}
+    if missing or extra:
+        sys.exit(
+            f"derive_calibration: calibration rows do not match Calibration: missing {missing}, extra {extra}"
+        )
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(header), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def holdout_rows(llm: Sequence[Row], diffusion: Sequence[Row]) -> list[dict[str, str]]:
+    out = []
+    for r in llm:
+        out.append(
+            {
+                "family": "llm",
+                "task": r["task"],
+                "model_id": r["model_id"],
+                "total_params_b": r["total_params_b"],
+                "active_params_b": r["active_params_b"],
+                "weight_precision": r["weight_precision"],
+                "gpu_model": r["gpu_model"],
+                "num_gpus": r["num_gpus"],
+                "batch_size": r["avg_batch_size"],
+                "output_tokens": r["avg_output_tokens"],
+                "steps": "",
+                "width": "",
+                "height": "",
+                "frames": "",
+                "measured_energy_j": r["energy_per_request_j"],
+            }
+        )
+    for r in diffusion:
+        out.append(
+            {
+                "family": "diffusion",
+                "task": r["task"],
+                "model_id": r["model_id"],
+                "total_params_b": r["total_params_b"],
+                "active_params_b": r["active_params_b"],
+                "weight_precision": r["weight_precision"],
+                "gpu_model": r["gpu_model"],
+                "num_gpus": r["num_gpus"],
+                "batch_size": r["batch_size"],
+                "output_tokens": "",
+                "steps": r["inference_steps"],
+                "width": r["width"],
+                "height": r["height"],
+                "frames": r["frames"],
+                "measured_energy_j": r["energy_per_output_j"],
+            }
+        )
+    return out
+
+
+# -------------------------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=DEFAULT_REFERENCE,
+        help=f"folder with {LLM_FILE} and {DIFFUSION_FILE} (default: {DEFAULT_REFERENCE})",
+    )
+    parser.add_argument(
+        "--cv", action="store_true", help="also print leave-one-model-out CV on the training models"
+    )
+    args = parser.parse_args(argv)
+
+    llm_rows = read_csv(args.reference / LLM_FILE)
+    diffusion_rows = read_csv(args.reference / DIFFUSION_FILE)
+    llm_train, llm_holdout, llm_held = split(llm_rows)
+    diffusion_train, diffusion_holdout, diffusion_held = split(diffusion_rows)
+
+    llm = constrained_ols(llm_train, LLM_FEATURES, llm_target)
+    diffusion, diffusion_free = fit_diffusion(diffusion_train)
+    power_fraction = serving_power_fraction(llm_rows)
+    diffusion_batch = median_batch(diffusion_rows)
+
+    rows = calibration_rows(
+        llm, diffusion, diffusion_free, power_fraction, diffusion_batch, llm_held, diffusion_held
+    )
+    check_covers_calibration(rows)
+    write_csv(CALIBRATION_CSV, ["name", "value", "unit", "source", "as_of"], rows)
+    write_csv(HOLDOUT_CSV, HOLDOUT_COLUMNS, holdout_rows(llm_holdout, diffusion_holdout))
+
+    print(
+        f"LLM: {llm.rows} training rows of {len(llm_rows)}, {len(llm_holdout)} held out "
+        f"({len(llm_held)} models: {', '.join(sorted(llm_held))})"
+    )
+    print(f"     residual sd {llm.residual_sd:.3f} (ln J/token)")
+    print(
+        f"diffusion: {diffusion.rows} training rows of {len(diffusion_rows)}, "
+        f"{len(diffusion_holdout)} held out "
+        f"({len(diffusion_held)} models: {', '.join(sorted(diffusion_held))})"
+    )
+    print(
+        f"     residual sd {diffusion.residual_sd:.3f} (ln J/output); free fit: steps exponent "
+        f"{diffusion_free.coef['diffusion_exp_steps']:.3f}, pixel exponent "
+        f"{diffusion_free.coef['diffusion_exp_pixels']:.3f}"
+    )
+    for name, value_free, bound in llm.pinned + diffusion.pinned:
+        print(f"constrained: {name} unconstrained {value_free:+.3f}, pinned at {bound:g}")
+    if args.cv:
+        med, p90 = leave_one_model_out(llm_train, LLM_FEATURES, llm_target)
+        print(f"LLM leave-one-model-out CV on training models: median x{med:.2f}, p90 x{p90:.2f}")
+        med, p90 = leave_one_model_out(diffusion_train, diffusion_features(True), diffusion_target)
+        print(f"diffusion leave-one-model-out CV on training models: median x{med:.2f}, p90 x{p90:.2f}")
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"  {r['name']:<{width}}  {r['value']:>10}  {r['unit']}")
+    print(f"wrote {CALIBRATION_CSV.relative_to(REPO)} and {HOLDOUT_CSV.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""AI inference impact estimates, wire-compatible with the Scope3 AI API."""

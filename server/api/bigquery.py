@@ -1,0 +1,119 @@
+"""POST /: the BigQuery remote function (reference spec `ImpactBigQueryRequest`).
+
+Every call is one impact row, arguments in the spec's order. A call that cannot be estimated gets an error
+reply; the envelope gets 400 `{"errorMessage"}` only when it is unusable. BigQuery retries any status other
+than 200 and 400, so nothing here may answer 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, request
+from pydantic import ValidationError
+
+from server.api.http import parse_json
+from server.errors import ApiError, json_response
+from server.pipeline.run import Pipeline, metrics
+from server.schemas.impact import ImpactRow
+
+log = logging.getLogger("server.bigquery")
+bp = Blueprint("bigquery", __name__)
+
+# The spec's argument order (`ImpactBigQueryRequest.calls.items`). The last four are optional.
+CALL_ARGUMENTS = (
+    "model_id", "model_family", "model_name", "model_hugging_face_path", "utc_datetime",
+    "node_id", "cloud_id", "cloud_region", "cloud_instance_id", "managed_service_id",
+    "country", "region", "task", "input_tokens", "output_tokens", "input_images", "output_images",
+    "output_video_resolution", "output_video_frames", "input_audio_seconds", "input_steps",
+)
+MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
+ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
+IMAGE_LIST_ARGUMENTS = {"input_images", "output_images"}
+
+
+class EnvelopeError(Exception):
+    pass
+
+
+def _image_list(value: Any) -> Any:
+    """`"1024x1024"`, `"1024x1024,512x512"` or a JSON array string all become a list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return value
+    return [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
+
+
+def call_to_row(call: list[Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name, value in zip(CALL_ARGUMENTS, call, strict=False):
+        if value is None or value == "":
+            continue
+        row[name] = _image_list(value) if name in IMAGE_LIST_ARGUMENTS else value
+    return row
+
+
+def error_reply(message: str, field: str | None = None) -> str:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return orjson.dumps(body).decode()
+
+
+def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
+    try:
+        row = ImpactRow.model_validate(call_to_row(call))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"])
+        return error_reply(f"{field}: {first['msg']}", field)
+    result = pipeline.run_row(row)
+    if result.error is not None:
+        return error_reply(result.error.message, result.error.field)
+    return orjson.dumps(metrics(result.total)).decode()
+
+
+def envelope_calls(body: Any) -> list[list[Any]]:
+    if not isinstance(body, dict):
+        raise EnvelopeError("the body must be a JSON object with 'calls'")
+    calls = body.get("calls")
+    if not isinstance(calls, list):
+        raise EnvelopeError("missing required field 'calls' (a list of argument lists)")
+    if len(calls) > MAX_CALLS:
+        raise EnvelopeError(f"at most {MAX_CALLS} calls per request; set max_batching_rows <= {MAX_CALLS}")
+    context = body.get("userDefinedContext")
+    if context is not None and not isinstance(context, dict):
+        raise EnvelopeError("'userDefinedContext' must be an object")
+    for index, call in enumerate(calls):
+        if not isinstance(call, list) or not MIN_ARGUMENTS <= len(call) <= MAX_ARGUMENTS:
+            raise EnvelopeError(
+                f"calls[{index}]: expected a list of {MIN_ARGUMENTS} to {MAX_ARGUMENTS} arguments in the order "
+                + ", ".join(CALL_ARGUMENTS))
+    return calls
+
+
+def bad_envelope(message: str) -> Response:
+    return json_response({"errorMessage": message[:ERROR_MESSAGE_MAX]}, 400)
+
+
+@bp.post("/")
+def bigquery() -> Response:
+    try:
+        body = parse_json(request.get_data(cache=False))
+        calls = envelope_calls(body)
+        pipeline: Pipeline = current_app.extensions["pipeline"]
+        return json_response({"replies": [reply_for(pipeline, call) for call in calls]})
+    except EnvelopeError as exc:
+        return bad_envelope(f"Invalid request format: {exc}")
+    except ApiError as exc:
+        return bad_envelope(exc.message)
+    except Exception:  # BigQuery would retry a 500 twenty times; a bug will not fix itself
+        log.exception("bigquery call failed")
+        return bad_envelope("internal error while estimating; this request will not succeed on retry")

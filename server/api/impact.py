@@ -1,0 +1,35 @@
+"""POST /v1/impact: the spec's impact endpoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from pydantic import ValidationError
+
+from server.api.http import query_flag, require_json_body
+from server.errors import BadRequest, from_validation_error, json_response
+from server.pipeline.run import Pipeline, run_impact
+from server.schemas.impact import MAX_ROWS, ImpactRequest
+
+bp = Blueprint("impact", __name__)
+
+
+def pipeline() -> Pipeline:
+    found: Pipeline = current_app.extensions["pipeline"]
+    return found
+
+
+@bp.post("/v1/impact")
+def impact() -> Response:
+    raw = require_json_body()
+    debug = bool(query_flag("debug"))
+    try:
+        body = ImpactRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            raise BadRequest(f"malformed JSON: {first['msg']}", reason="json_invalid") from exc
+        if first["type"] == "too_long" and tuple(first["loc"]) == ("rows",):
+            raise BadRequest(f"rows: at most {MAX_ROWS} rows per request", field="rows",
+                             reason="too_long") from exc
+        raise from_validation_error(exc) from exc
+    return json_response(run_impact(pipeline(), body.rows, debug=debug))

@@ -1,0 +1,153 @@
+"""Pydantic models of the shipped catalog's CSV rows (catalog/README.md describes each column)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from server.schemas.enums import DataType, SpecTask
+
+
+def _blank_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split("|") if part.strip()]
+    return value
+
+
+Opt = Annotated[float | None, BeforeValidator(_blank_to_none)]
+OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+StrList = Annotated[list[str], BeforeValidator(_split_list)]
+AsOf = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+Source = Annotated[str, Field(min_length=3)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+RegionCode = Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None, BeforeValidator(_blank_to_none)]
+
+
+def _optional(constraint: object) -> object:
+    """A blank cell is None; a filled one must meet `constraint` (a pydantic Field)."""
+    return Annotated[Annotated[float, constraint] | None, BeforeValidator(_blank_to_none)]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Source
+    as_of: AsOf
+
+
+class ModelRow(Row):
+    id: str = Field(min_length=1, pattern=r"^[^:\s]+$")
+    name: str
+    family: str
+    provider: str
+    aliases: StrList = []
+    other_names: StrList = []
+    hugging_face_path: OptStr = None
+    task: Annotated[SpecTask | None, BeforeValidator(_blank_to_none)] = None
+    datatype: Annotated[DataType | None, BeforeValidator(_blank_to_none)] = None
+    total_params_billions: Annotated[float, Field(gt=0)]
+    active_params_billions: Opt = None
+    number_of_experts: OptInt = None
+    params_per_expert_billions: Opt = None
+    params_low_billions: Opt = None
+    params_high_billions: Opt = None
+    params_estimated: bool = False
+    default_service: OptStr = None
+    default_steps: OptInt = None
+    default_resolution: Annotated[Annotated[str, Field(pattern=r"^\d{1,5}x\d{1,5}$")] | None,
+                                  BeforeValidator(_blank_to_none)] = None
+    training_usage_energy_kwh: Opt = None
+    training_usage_emissions_kgco2e: Opt = None
+    training_usage_water_l: Opt = None
+    training_embodied_emissions_kgco2e: Opt = None
+    training_embodied_water_l: Opt = None
+    estimated_use_life_days: Opt = None
+    estimated_requests_per_day: Opt = None
+
+
+class GpuRow(Row):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    vendor: str
+    memory_gb: Annotated[float, Field(gt=0)]
+    max_power_w: Annotated[float, Field(gt=0)]
+    idle_power_w: Annotated[float, Field(ge=0)]
+    peak_tflops_bf16: Annotated[float, Field(gt=0)]
+    memory_bandwidth_tbps: Annotated[float, Field(gt=0)]
+    embodied_emissions_kgco2e: Annotated[float, Field(ge=0)]
+    embodied_water_mlh2o: Annotated[float, Field(ge=0)]
+    performance_ratio_to_h200: Annotated[float, Field(gt=0)]
+    ols_intercept: float
+    ols_coefficient_gpu_count: float
+
+
+class NodeRow(Row):
+    id: str = Field(pattern=r"^[a-z0-9-]+$", min_length=3, max_length=64)
+    cloud_id: OptStr = None
+    cloud_instance_id: OptStr = None
+    managed_service_id: OptStr = None
+    gpu_id: str
+    gpu_count: Annotated[int, Field(ge=0, le=10000)]
+    cpu_count: Annotated[int, Field(ge=1, le=10000)]
+    memory_gb: Opt = None
+    idle_power_w_ex_gpu: _optional(Field(ge=0, le=10000)) = None
+    average_utilization_rate: _optional(Field(gt=0, le=1)) = None
+    embodied_emissions_kgco2e_ex_gpu: _optional(Field(ge=0, le=100000)) = None
+    embodied_water_l_ex_gpu: _optional(Field(ge=0, le=100000)) = None
+    use_life_years: _optional(Field(ge=1, le=30)) = None
+
+
+class CloudRow(Row):
+    id: str
+    name: str
+    pue: Annotated[float, Field(ge=1)]
+    wue_l_per_kwh: Annotated[float, Field(ge=0)]
+    default_cloud_region: OptStr = None
+
+
+class CloudRegionRow(Row):
+    cloud_id: str
+    region: str
+    country: Country
+    region_code: RegionCode = None
+    city: OptStr = None
+    gco2e_per_kwh: _optional(Field(ge=0, le=2000)) = None
+    pue: _optional(Field(ge=1)) = None
+
+
+class ManagedServiceRow(Row):
+    id: str = Field(min_length=3, max_length=64)
+    name: str
+    cloud_id: OptStr = None
+    default_cloud_region: OptStr = None
+    country: Country
+    region_code: RegionCode = None
+    node_id: str
+    pue: Annotated[float, Field(ge=1)]
+    wue_l_per_kwh: Annotated[float, Field(ge=0)]
+    batch_size: Annotated[float, Field(ge=1)]
+    average_utilization_rate: Annotated[float, Field(gt=0, le=1)]
+
+
+class GridIntensityRow(Row):
+    country: Country
+    region: RegionCode = None
+    year: Annotated[int, Field(ge=1990, le=2100)]
+    gco2e_per_kwh: Annotated[float, Field(ge=0, le=2000)]
+
+
+class GridWaterRow(Row):
+    country: Country
+    water_l_per_kwh: Annotated[float, Field(ge=0)]
+
+
+class CalibrationRow(Row):
+    name: str
+    value: float
+    unit: str

@@ -1,0 +1,292 @@
+"""The global catalog: loaded once per process from catalog/ into immutable indexes."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from server.catalog.files import CatalogError, iter_model_files, load_calibration, read_rows
+from server.catalog.names import close_matches, family_key, norm
+from server.catalog.rows import (
+    CloudRegionRow,
+    CloudRow,
+    GpuRow,
+    GridIntensityRow,
+    GridWaterRow,
+    ManagedServiceRow,
+    ModelRow,
+    NodeRow,
+)
+from server.engine import Calibration, GpuSpec, ModelSpec, TrainingSpec
+from server.engine.constants import BYTES_PER_PARAM, DEFAULT_BYTES_PER_PARAM
+
+WORLD = "ZZ"  # ISO 3166 user-assigned code: our world-average grid row
+CATALOG_CUSTOMER_ID = 0
+CATALOG_CREATED_BY = "catalog"
+COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}  # EU/common spellings of ISO codes
+
+
+def as_of_datetime(as_of: str) -> datetime:
+    parts = [int(p) for p in as_of.split("-")] + [1, 1]
+    return datetime(parts[0], parts[1], parts[2], tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogModel:
+    row: ModelRow
+    spec: ModelSpec
+    training: TrainingSpec
+    wire: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogGpu:
+    row: GpuRow
+    spec: GpuSpec
+    wire: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogNode:
+    row: NodeRow
+    wire: dict[str, Any]
+
+
+def _model_spec(row: ModelRow) -> ModelSpec:
+    width, height = 1024, 1024
+    if row.default_resolution:
+        w, h = row.default_resolution.split("x")
+        width, height = int(w), int(h)
+    return ModelSpec(
+        total_params_b=row.total_params_billions,
+        active_params_b=row.active_params_billions or row.total_params_billions,
+        bytes_per_param=BYTES_PER_PARAM.get(row.datatype or "", DEFAULT_BYTES_PER_PARAM),
+        default_steps=row.default_steps or 30,
+        default_width_px=width,
+        default_height_px=height,
+    )
+
+
+def _training_spec(row: ModelRow) -> TrainingSpec:
+    days, per_day = row.estimated_use_life_days, row.estimated_requests_per_day
+    lifetime = days * per_day if days and per_day else 0.0
+    return TrainingSpec(
+        usage_energy_kwh=row.training_usage_energy_kwh or 0.0,
+        usage_emissions_kgco2e=row.training_usage_emissions_kgco2e or 0.0,
+        usage_water_l=row.training_usage_water_l or 0.0,
+        embodied_emissions_kgco2e=row.training_embodied_emissions_kgco2e or 0.0,
+        embodied_water_l=row.training_embodied_water_l or 0.0,
+        lifetime_requests=lifetime,
+    )
+
+
+MODEL_WIRE_FIELDS = (
+    "name", "family", "hugging_face_path", "total_params_billions", "number_of_experts",
+    "params_per_expert_billions", "datatype", "task", "training_usage_energy_kwh",
+    "training_usage_emissions_kgco2e", "training_usage_water_l", "training_embodied_emissions_kgco2e",
+    "training_embodied_water_l", "estimated_use_life_days", "estimated_requests_per_day",
+)
+
+
+def _model_wire(row: ModelRow) -> dict[str, Any]:
+    stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
+    wire: dict[str, Any] = {"id": row.id, "aliases": list(row.aliases)}
+    for name in MODEL_WIRE_FIELDS:
+        value = getattr(row, name)
+        if value is not None:
+            wire[name] = value
+    wire |= {"customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
+             "created_by": CATALOG_CREATED_BY}
+    return wire
+
+
+def _gpu_wire(row: GpuRow) -> dict[str, Any]:
+    stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
+    return {
+        "id": row.id, "name": row.name, "max_power_w": row.max_power_w,
+        "embodied_emissions_kgco2e": row.embodied_emissions_kgco2e,
+        "embodied_water_mlh2o": row.embodied_water_mlh2o,
+        "performance_ratio_to_h200": row.performance_ratio_to_h200,
+        "ols_coefficient_gpu_count": row.ols_coefficient_gpu_count, "ols_intercept": row.ols_intercept,
+        "customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
+        "created_by": CATALOG_CREATED_BY,
+    }
+
+
+NODE_WIRE_FIELDS = (
+    "id", "cloud_id", "cloud_instance_id", "managed_service_id", "gpu_id", "gpu_count", "cpu_count",
+    "idle_power_w_ex_gpu", "average_utilization_rate", "embodied_emissions_kgco2e_ex_gpu",
+    "embodied_water_l_ex_gpu", "use_life_years",
+)
+
+
+def _node_wire(row: NodeRow) -> dict[str, Any]:
+    stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
+    wire = {name: getattr(row, name) for name in NODE_WIRE_FIELDS if getattr(row, name) is not None}
+    return wire | {"customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
+                   "created_by": CATALOG_CREATED_BY}
+
+
+def _gpu_spec(row: GpuRow) -> GpuSpec:
+    return GpuSpec(
+        id=row.id,
+        max_power_w=row.max_power_w,
+        idle_power_w=row.idle_power_w,
+        memory_gb=row.memory_gb,
+        peak_tflops_bf16=row.peak_tflops_bf16,
+        performance_ratio_to_h200=row.performance_ratio_to_h200,
+        embodied_emissions_kgco2e=row.embodied_emissions_kgco2e,
+        embodied_water_ml=row.embodied_water_mlh2o,
+        host_power_intercept_w=row.ols_intercept,
+        host_power_per_gpu_w=row.ols_coefficient_gpu_count,
+    )
+
+
+class Catalog:
+    """Immutable indexes over the shipped catalog. Lookups are spelling-insensitive (see `names.norm`)."""
+
+    def __init__(self, catalog_dir: Path) -> None:
+        self.dir = catalog_dir
+        self.calibration: Calibration = load_calibration(catalog_dir / "calibration.csv")
+        self.gpus: dict[str, CatalogGpu] = {}
+        for gpu_row in read_rows(catalog_dir / "gpus.csv", GpuRow):
+            self.gpus[gpu_row.id] = CatalogGpu(gpu_row, _gpu_spec(gpu_row), _gpu_wire(gpu_row))
+        self.gpu_keys = {norm(gid): gid for gid in self.gpus}
+
+        self.models: dict[str, CatalogModel] = {}
+        self.model_keys: dict[str, str] = {}
+        model_rows = [row for path in iter_model_files(catalog_dir) for row in read_rows(path, ModelRow)]
+        for row in model_rows:
+            if row.id in self.models:
+                raise CatalogError(f"model id {row.id!r} appears twice")
+            self.models[row.id] = CatalogModel(row, _model_spec(row), _training_spec(row), _model_wire(row))
+        # Ids and aliases win over names and other spellings.
+        for row in model_rows:
+            for key in (row.id, *row.aliases):
+                self.model_keys.setdefault(norm(key), row.id)
+        for row in model_rows:
+            spellings = [*row.other_names, row.name, row.family + " " + row.name]
+            if row.hugging_face_path:
+                spellings.append(row.hugging_face_path)
+            for key in spellings:
+                self.model_keys.setdefault(norm(key), row.id)
+        self.model_ids_and_aliases = {
+            norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)
+        }
+
+        self.clouds = {row.id: row for row in read_rows(catalog_dir / "clouds.csv", CloudRow)}
+        self.nodes: dict[str, CatalogNode] = {}
+        self.node_keys: dict[str, str] = {}
+        for node_row in read_rows(catalog_dir / "nodes.csv", NodeRow):
+            self.nodes[node_row.id] = CatalogNode(node_row, _node_wire(node_row))
+            self.node_keys[norm(node_row.id)] = node_row.id
+            if node_row.cloud_id and node_row.cloud_instance_id:
+                self.node_keys.setdefault(norm(node_row.cloud_id + node_row.cloud_instance_id), node_row.id)
+        self.instance_keys: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            if node.row.cloud_instance_id and not node.row.managed_service_id:
+                self.instance_keys.setdefault(norm(node.row.cloud_instance_id), []).append(node.row.id)
+
+        self.services = {row.id: row for row in read_rows(catalog_dir / "managed_services.csv",
+                                                          ManagedServiceRow)}
+        self.service_keys = {norm(sid): sid for sid in self.services}
+        self.regions: dict[str, CloudRegionRow] = {}
+        for region_row in read_rows(catalog_dir / "cloud_regions.csv", CloudRegionRow):
+            self.regions.setdefault(norm(region_row.region), region_row)
+            self.regions[norm(region_row.cloud_id + region_row.region)] = region_row
+
+        grid: dict[tuple[str, str | None], list[tuple[int, float]]] = {}
+        for grid_row in read_rows(catalog_dir / "grid_intensity.csv", GridIntensityRow):
+            grid.setdefault((grid_row.country, grid_row.region), []).append(
+                (grid_row.year, grid_row.gco2e_per_kwh))
+        self.grid = {key: sorted(values) for key, values in grid.items()}
+        self.countries = frozenset(country for country, _ in self.grid)
+        self.grid_water = {row.country: row.water_l_per_kwh
+                           for row in read_rows(catalog_dir / "grid_water.csv", GridWaterRow)}
+        self._check_references()
+
+    def _check_references(self) -> None:
+        for node in self.nodes.values():
+            if node.row.gpu_id not in self.gpus:
+                raise CatalogError(f"node {node.row.id!r}: unknown gpu_id {node.row.gpu_id!r}")
+        for service in self.services.values():
+            if service.node_id not in self.nodes:
+                raise CatalogError(f"managed service {service.id!r}: unknown node_id {service.node_id!r}")
+        for model in self.models.values():
+            if model.row.default_service and model.row.default_service not in self.services:
+                raise CatalogError(
+                    f"model {model.row.id!r}: unknown default_service {model.row.default_service!r}")
+        if (WORLD, None) not in self.grid or WORLD not in self.grid_water:
+            raise CatalogError(f"grid files need a world-average row (country {WORLD})")
+
+    # --- lookups -------------------------------------------------------------------------------------
+
+    def find_model(self, spelling: str) -> CatalogModel | None:
+        model_id = self.model_keys.get(norm(spelling))
+        if model_id is None and ":" in spelling:  # `provider:model`, as batch files write it
+            model_id = self.model_keys.get(norm(spelling.split(":", 1)[1]))
+        return self.models[model_id] if model_id else None
+
+    def find_model_by_family_name(self, family: str | None, name: str) -> CatalogModel | None:
+        if family:
+            model_id = self.model_keys.get(family_key(family) + norm(name))
+            if model_id:
+                return self.models[model_id]
+        return self.find_model(name)
+
+    def suggest_models(self, spelling: str) -> list[str]:
+        return _suggest(spelling, self.model_ids_and_aliases)
+
+    def find_node(self, spelling: str) -> CatalogNode | None:
+        node_id = self.node_keys.get(norm(spelling))
+        return self.nodes[node_id] if node_id else None
+
+    def find_instance(self, cloud: str | None, instance: str) -> CatalogNode | None:
+        if cloud:
+            return self.find_node(cloud + instance)
+        candidates = self.instance_keys.get(norm(instance), [])
+        return self.nodes[candidates[0]] if len(candidates) == 1 else None
+
+    def suggest_nodes(self, spelling: str) -> list[str]:
+        return _suggest(spelling, self.node_keys)
+
+    def find_service(self, spelling: str) -> ManagedServiceRow | None:
+        service_id = self.service_keys.get(norm(spelling))
+        return self.services[service_id] if service_id else None
+
+    def find_region(self, cloud: str | None, region: str) -> CloudRegionRow | None:
+        if cloud:
+            found = self.regions.get(norm(cloud + region))
+            if found:
+                return found
+        return self.regions.get(norm(region))
+
+    def find_gpu(self, spelling: str) -> CatalogGpu | None:
+        gpu_id = self.gpu_keys.get(norm(spelling))
+        return self.gpus[gpu_id] if gpu_id else None
+
+    def grid_intensity(self, country: str, region: str | None, year: int | None) -> tuple[str | None, float]:
+        """(region used or None, gCO2e/kWh) for that year, else the nearest earlier one, else the first."""
+        series = self.grid.get((country, region)) if region else None
+        used_region = region if series else None
+        if series is None:
+            series = self.grid[(country, None)]
+        if year is None:
+            return used_region, series[-1][1]
+        index = bisect.bisect_right(series, (year, math.inf)) - 1
+        return used_region, series[max(index, 0)][1]
+
+
+def _suggest(spelling: str, keys: dict[str, str]) -> list[str]:
+    return close_matches(spelling, keys)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(catalog_dir: Path) -> Catalog:
+    """One catalog per directory per process."""
+    return Catalog(catalog_dir)

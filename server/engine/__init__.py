@@ -1,0 +1,34 @@
+"""Pure physics of one inference: frozen specs in, impacts out.
+
+Nothing here imports Flask, the database, the catalog loader, the clock or the environment
+(`tests/test_engine_purity.py` enforces it). Units live in names.
+"""
+
+from server.engine.estimate import estimate, prepare
+from server.engine.specs import (
+    Calibration,
+    GpuSpec,
+    Impacts,
+    ModelSpec,
+    NodeSpec,
+    Prepared,
+    SiteSpec,
+    TaskKind,
+    TrainingSpec,
+    Workload,
+)
+
+__all__ = [
+    "Calibration",
+    "GpuSpec",
+    "Impacts",
+    "ModelSpec",
+    "NodeSpec",
+    "Prepared",
+    "SiteSpec",
+    "TaskKind",
+    "TrainingSpec",
+    "Workload",
+    "estimate",
+    "prepare",
+]

@@ -1,0 +1,57 @@
+"""Formula constants of the engine, each with where it comes from. Conversions are exact."""
+
+J_PER_WH = 3600.0
+J_PER_KWH = 3_600_000.0
+ML_PER_L = 1000.0
+G_PER_KG = 1000.0
+SECONDS_PER_YEAR = 365.25 * 86400.0
+
+# Median GPU draw while serving, as a fraction of TDP: ML.ENERGY Benchmark v3 (Chung et al., NeurIPS 2025
+# D&B), median of measured avg_power_w / (num_gpus x TDP) over its LLM configurations (METHODOLOGY.md: ~0.71).
+GPU_SERVING_POWER_FRACTION = 0.71
+
+# Prefill is compute-bound: 2 x active parameters FLOPs per input token (Kaplan et al. 2020, "Scaling Laws
+# for Neural Language Models", forward pass ~ 2N FLOPs/token), run at this model-FLOPs utilisation.
+# Llama 3 reports 38-43 % MFU on H100 (Dubey et al. 2024, "The Llama 3 Herd of Models", table 4).
+PREFILL_FLOPS_PER_PARAM = 2.0
+PREFILL_MFU = 0.40
+
+# GPU count for weights: bytes x ~1.2 overhead (KV cache, activations, runtime) / GPU memory, rounded up to a
+# power of two (METHODOLOGY.md "GPU count").
+WEIGHTS_MEMORY_OVERHEAD = 1.2
+
+# Reference GPU of the LLM calibration (ML.ENERGY measurements are on H100 SXM and B200).
+REFERENCE_GPU_POWER_W = 700.0  # H100 SXM TDP, NVIDIA H100 datasheet
+REFERENCE_GPU_PERFORMANCE_RATIO = 3.35 / 4.8  # H100 SXM / H200 memory bandwidth, NVIDIA datasheets
+
+# Batch size assumed on a node that does not state its serving regime: mid-range of the batch sizes
+# ML.ENERGY v3 measured (8-512), where vLLM deployments commonly run (METHODOLOGY.md text models).
+DEFAULT_BATCH_SIZE = 32.0
+DEFAULT_UTILIZATION = 0.5  # assumption for a node that does not say: half its time serving
+DEFAULT_USE_LIFE_YEARS = 5.0  # hyperscalers depreciate servers over 5-6 years (AWS, Alphabet, Microsoft 10-K)
+
+# Speech: Whisper's encoder maps 30 s of audio to 1500 positions, i.e. 50 per second (Radford et al. 2022,
+# "Robust Speech Recognition via Large-Scale Weak Supervision", section 2.2). Speech runs ~150 words/min
+# (2.5 words/s) and English text ~1.3 tokens/word (OpenAI tokenizer guidance): ~3.3 transcript tokens/s.
+AUDIO_ENCODER_POSITIONS_PER_S = 50.0
+TRANSCRIPT_TOKENS_PER_AUDIO_S = 3.3
+
+# Text-to-speech: neural codecs emit 50-75 audio tokens per second (EnCodec 24 kHz: 75 frames/s; Défossez et
+# al. 2022, "High Fidelity Neural Audio Compression"); METHODOLOGY.md: ~50-75.
+AUDIO_TOKENS_PER_OUTPUT_S = 75.0
+
+# Vision inputs: one token per 28x28 pixels (14-px ViT patches merged 2x2; Wang et al. 2024, "Qwen2-VL").
+PIXELS_PER_IMAGE_TOKEN = 28.0 * 28.0
+
+# Video rows give lines (1080 for 1080p); width follows the 16:9 frame (METHODOLOGY.md).
+VIDEO_ASPECT_RATIO = 16.0 / 9.0
+
+# Bytes per parameter of each serving precision.
+BYTES_PER_PARAM = {
+    "fp8": 1.0, "fp8-e4m3": 1.0, "fp8-e5m2": 1.0, "bfloat8": 1.0, "int8": 1.0, "uint8": 1.0,
+    "fp16": 2.0, "bfloat16": 2.0, "bf16": 2.0, "int16": 2.0, "uint16": 2.0,
+    "tf32": 4.0, "fp32": 4.0, "int32": 4.0, "uint32": 4.0,
+    "fp64": 8.0, "int64": 8.0, "uint64": 8.0,
+    "int4": 0.5, "uint4": 0.5,
+}
+DEFAULT_BYTES_PER_PARAM = 2.0  # bfloat16, the usual published precision of open weights

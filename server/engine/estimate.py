@@ -1,0 +1,171 @@
+"""Per-request estimate: `prepare` once per (model, hardware, site), `estimate` per row."""
+
+from __future__ import annotations
+
+import math
+
+from server.engine import constants as c
+from server.engine.hardware import (
+    embodied_per_node_second,
+    gpu_serving_power_w,
+    it_energy_per_gpu_j,
+    serving_gpu_count,
+    site_factors,
+)
+from server.engine.specs import (
+    ZERO_IMPACTS,
+    Calibration,
+    GpuSpec,
+    Impacts,
+    ModelSpec,
+    NodeSpec,
+    Prepared,
+    SiteSpec,
+    TaskKind,
+    TrainingSpec,
+    Workload,
+)
+
+
+def precision_factor(bytes_per_param: float, calibration: Calibration) -> float:
+    """Decode energy relative to 16-bit weights (fitted for 8- and 4-bit; bandwidth-proportional above 16)."""
+    if bytes_per_param <= 0.5:
+        return calibration.llm_factor_4bit
+    if bytes_per_param <= 1.0:
+        return calibration.llm_factor_1byte
+    return bytes_per_param / 2.0
+
+
+def llm_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
+    """Decode energy per token relative to H100 at equal batch: fitted where measured, else power / speed."""
+    fitted = calibration.llm_gpu_factors.get(gpu.id)
+    if fitted is not None:
+        return fitted
+    speed = gpu.performance_ratio_to_h200 / c.REFERENCE_GPU_PERFORMANCE_RATIO
+    return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) / speed
+
+
+def diffusion_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
+    """Diffusion is compute-bound: relative to H100, power / dense BF16 throughput where not measured."""
+    fitted = calibration.diffusion_gpu_factors.get(gpu.id)
+    if fitted is not None:
+        return fitted
+    h100_tflops = 989.0  # NVIDIA H100 SXM datasheet, dense BF16
+    return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) * (h100_tflops / gpu.peak_tflops_bf16)
+
+
+def decode_j_per_token(model: ModelSpec, gpu: GpuSpec, gpu_count: int, batch_size: float,
+                       calibration: Calibration) -> float:
+    """GPU energy per output token (J), the ML.ENERGY log-linear fit."""
+    cal = calibration
+    log_e = (
+        cal.llm_log_intercept
+        + cal.llm_exp_active_params * math.log(model.active_params_b)
+        + cal.llm_exp_total_params * math.log(model.total_params_b)
+        + cal.llm_exp_batch * math.log(batch_size)
+        + cal.llm_exp_gpu_count * math.log(gpu_count)
+    )
+    return math.exp(log_e) * precision_factor(model.bytes_per_param, cal) * llm_gpu_factor(gpu, cal)
+
+
+def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:
+    """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at serving power."""
+    flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
+    seconds_per_gpu = flops / (gpu.peak_tflops_bf16 * 1e12 * c.PREFILL_MFU)
+    return seconds_per_gpu * gpu_serving_power_w(gpu, calibration)
+
+
+def diffusion_j_per_unit(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:
+    """GPU energy (J) of one image of one megapixel at one step; rows scale it by steps and pixels."""
+    cal = calibration
+    log_e = (
+        cal.diffusion_log_intercept
+        + cal.diffusion_exp_params * math.log(model.total_params_b)
+        + cal.diffusion_exp_batch * math.log(cal.diffusion_batch_size)
+    )
+    return math.exp(log_e) * diffusion_gpu_factor(gpu, cal)
+
+
+def training_per_request(training: TrainingSpec) -> Impacts:
+    if training.lifetime_requests <= 0:
+        return ZERO_IMPACTS
+    n = training.lifetime_requests
+    return Impacts(
+        usage_energy_wh=training.usage_energy_kwh * 1000.0 / n,
+        usage_emissions_gco2e=training.usage_emissions_kgco2e * c.G_PER_KG / n,
+        usage_water_ml=training.usage_water_l * c.ML_PER_L / n,
+        embodied_emissions_gco2e=training.embodied_emissions_kgco2e * c.G_PER_KG / n,
+        embodied_water_ml=training.embodied_water_l * c.ML_PER_L / n,
+    )
+
+
+def prepare(*, model: ModelSpec, node: NodeSpec, site: SiteSpec, training: TrainingSpec,
+            calibration: Calibration) -> Prepared:
+    gpu = node.gpu
+    gpu_count = serving_gpu_count(model, node)
+    it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
+    facility_wh, gco2e, water_ml = site_factors(site)
+    emb_g_per_s, emb_ml_per_s = embodied_per_node_second(node, gpu_count)
+    return Prepared(
+        gpu_count=gpu_count,
+        batch_size=node.batch_size,
+        decode_j_per_token=decode_j_per_token(model, gpu, gpu_count, node.batch_size, calibration),
+        prefill_j_per_token=prefill_j_per_token(model, gpu, calibration),
+        diffusion_j_per_unit=diffusion_j_per_unit(model, gpu, calibration),
+        default_steps=model.default_steps,
+        default_image_pixels=float(model.default_width_px * model.default_height_px),
+        usage_wh_per_gpu_j=it_j * facility_wh,
+        usage_gco2e_per_gpu_j=it_j * gco2e,
+        usage_water_ml_per_gpu_j=it_j * water_ml,
+        embodied_gco2e_per_gpu_j=node_s_per_j * emb_g_per_s,
+        embodied_water_ml_per_gpu_j=node_s_per_j * emb_ml_per_s,
+        node_seconds_per_gpu_j=node_s_per_j,
+        training=training_per_request(training),
+        diffusion_exp_steps=calibration.diffusion_exp_steps,
+        diffusion_exp_pixels=calibration.diffusion_exp_pixels,
+    )
+
+
+def _diffusion_j(p: Prepared, steps: int | None, megapixels: float) -> float:
+    n_steps = steps if steps is not None else p.default_steps
+    return p.diffusion_j_per_unit * n_steps**p.diffusion_exp_steps * megapixels**p.diffusion_exp_pixels
+
+
+def gpu_energy_j(p: Prepared, w: Workload) -> float:
+    """GPU-only energy of the request (J): the quantity ML.ENERGY measures."""
+    kind = w.kind
+    image_tokens = w.input_image_pixels / c.PIXELS_PER_IMAGE_TOKEN
+    if kind is TaskKind.TEXT:
+        return p.decode_j_per_token * w.output_tokens + p.prefill_j_per_token * (w.input_tokens + image_tokens)
+    if kind is TaskKind.ENCODE:
+        audio_positions = w.input_audio_s * c.AUDIO_ENCODER_POSITIONS_PER_S
+        return p.prefill_j_per_token * (w.input_tokens + image_tokens + audio_positions)
+    if kind is TaskKind.SPEECH_TO_TEXT:
+        encoder_positions = w.input_audio_s * c.AUDIO_ENCODER_POSITIONS_PER_S + w.input_tokens
+        transcript = w.input_audio_s * c.TRANSCRIPT_TOKENS_PER_AUDIO_S + w.output_tokens
+        return p.prefill_j_per_token * encoder_positions + p.decode_j_per_token * transcript
+    if kind is TaskKind.TEXT_TO_SPEECH:
+        audio_tokens = w.output_audio_tokens
+        if audio_tokens is None:
+            audio_tokens = w.output_audio_s * c.AUDIO_TOKENS_PER_OUTPUT_S
+        return p.prefill_j_per_token * w.input_tokens + p.decode_j_per_token * audio_tokens
+    if kind is TaskKind.IMAGE:
+        sizes = w.output_image_pixels or (p.default_image_pixels,)
+        prompt = p.prefill_j_per_token * w.input_tokens
+        return prompt + sum(_diffusion_j(p, w.steps, px / 1e6) for px in sizes)
+    # VIDEO: one diffusion over all frames.
+    frames_megapixels = w.video_frames * w.video_frame_pixels / 1e6
+    return p.prefill_j_per_token * w.input_tokens + _diffusion_j(p, w.steps, frames_megapixels)
+
+
+def estimate(p: Prepared, w: Workload) -> tuple[Impacts, Impacts, float]:
+    """(inference impacts, training impacts per request, GPU joules) of one request."""
+    e = gpu_energy_j(p, w)
+    inference = Impacts(
+        usage_energy_wh=e * p.usage_wh_per_gpu_j,
+        usage_emissions_gco2e=e * p.usage_gco2e_per_gpu_j,
+        usage_water_ml=e * p.usage_water_ml_per_gpu_j,
+        embodied_emissions_gco2e=e * p.embodied_gco2e_per_gpu_j,
+        embodied_water_ml=e * p.embodied_water_ml_per_gpu_j,
+    )
+    return inference, p.training, e

@@ -1,0 +1,157 @@
+"""Frozen inputs and outputs of the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class TaskKind(Enum):
+    """How a task spends compute; every wire task maps to one of these."""
+
+    TEXT = "text"  # prefill of input tokens + decode of output tokens
+    ENCODE = "encode"  # prefill only: embeddings, classification, vision encoders
+    IMAGE = "image"  # diffusion over output images
+    VIDEO = "video"  # diffusion over output frames
+    SPEECH_TO_TEXT = "speech-to-text"
+    TEXT_TO_SPEECH = "text-to-speech"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    total_params_b: float
+    active_params_b: float
+    bytes_per_param: float
+    default_steps: int = 30
+    default_width_px: int = 1024
+    default_height_px: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class GpuSpec:
+    id: str
+    max_power_w: float
+    idle_power_w: float
+    memory_gb: float
+    peak_tflops_bf16: float
+    performance_ratio_to_h200: float
+    embodied_emissions_kgco2e: float
+    embodied_water_ml: float
+    host_power_intercept_w: float
+    host_power_per_gpu_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """Hardware a request runs on. `gpu_count=None` lets the engine size it from the model's weights."""
+
+    gpu: GpuSpec
+    gpu_count: int | None
+    server_gpu_count: int
+    host_power_w_ex_gpu: float | None
+    average_utilization_rate: float
+    embodied_emissions_kgco2e_ex_gpu: float
+    embodied_water_l_ex_gpu: float
+    use_life_years: float
+    batch_size: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    pue: float
+    wue_l_per_kwh: float
+    gco2e_per_kwh: float
+    grid_water_l_per_kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSpec:
+    usage_energy_kwh: float = 0.0
+    usage_emissions_kgco2e: float = 0.0
+    usage_water_l: float = 0.0
+    embodied_emissions_kgco2e: float = 0.0
+    embodied_water_l: float = 0.0
+    lifetime_requests: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Constants fitted on ML.ENERGY v3 measurements (catalog/calibration.csv)."""
+
+    llm_log_intercept: float
+    llm_exp_active_params: float
+    llm_exp_total_params: float
+    llm_exp_batch: float
+    llm_exp_gpu_count: float
+    llm_factor_1byte: float
+    llm_factor_4bit: float
+    diffusion_log_intercept: float
+    diffusion_exp_params: float
+    diffusion_exp_steps: float
+    diffusion_exp_pixels: float
+    diffusion_batch_size: float
+    diffusion_exp_batch: float
+    gpu_serving_power_fraction: float
+    llm_gpu_factors: dict[str, float] = field(default_factory=dict)
+    diffusion_gpu_factors: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    kind: TaskKind
+    input_tokens: float = 0.0
+    output_tokens: float = 0.0
+    input_image_pixels: float = 0.0
+    output_image_pixels: tuple[float, ...] = ()
+    steps: int | None = None
+    input_audio_s: float = 0.0
+    output_audio_s: float = 0.0
+    output_audio_tokens: float | None = None
+    video_frames: float = 0.0
+    video_frame_pixels: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Impacts:
+    usage_energy_wh: float
+    usage_emissions_gco2e: float
+    usage_water_ml: float
+    embodied_emissions_gco2e: float
+    embodied_water_ml: float
+
+    def __add__(self, other: Impacts) -> Impacts:
+        return Impacts(
+            self.usage_energy_wh + other.usage_energy_wh,
+            self.usage_emissions_gco2e + other.usage_emissions_gco2e,
+            self.usage_water_ml + other.usage_water_ml,
+            self.embodied_emissions_gco2e + other.embodied_emissions_gco2e,
+            self.embodied_water_ml + other.embodied_water_ml,
+        )
+
+
+ZERO_IMPACTS = Impacts(0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything about a (model, hardware, site) that does not depend on the row's counts.
+
+    Impacts are linear in the GPU energy of the request, so the per-row work is a few multiplications.
+    """
+
+    gpu_count: int
+    batch_size: float
+    decode_j_per_token: float
+    prefill_j_per_token: float
+    diffusion_j_per_unit: float
+    default_steps: int
+    default_image_pixels: float
+    usage_wh_per_gpu_j: float
+    usage_gco2e_per_gpu_j: float
+    usage_water_ml_per_gpu_j: float
+    embodied_gco2e_per_gpu_j: float
+    embodied_water_ml_per_gpu_j: float
+    node_seconds_per_gpu_j: float
+    training: Impacts
+    diffusion_exp_steps: float
+    diffusion_exp_pixels: float

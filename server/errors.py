@@ -1,0 +1,123 @@
+"""One error hierarchy, rendered as the spec's `Error` object in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from flask import Flask, Response
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("server.errors")
+
+
+class ApiError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+    message = "bad request"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, reason: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.field = field
+        self.reason = reason
+        self.headers = headers or {}
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        details = {k: v for k, v in (("reason", self.reason), ("field", self.field)) if v}
+        if details:
+            body["details"] = details
+        return body
+
+
+class BadRequest(ApiError):
+    status_code, code, message = 400, "BAD_REQUEST", "invalid request"
+
+
+class Unauthorized(ApiError):
+    status_code, code, message = 401, "UNAUTHORIZED", "missing or invalid API key"
+
+
+class Forbidden(ApiError):
+    status_code, code, message = 403, "FORBIDDEN", "not allowed"
+
+
+class NotFound(ApiError):
+    status_code, code, message = 404, "NOT_FOUND", "not found"
+
+
+class MethodNotAllowed(ApiError):
+    status_code, code, message = 405, "METHOD_NOT_ALLOWED", "method not allowed"
+
+
+class NotAcceptable(ApiError):
+    status_code, code, message = 406, "NOT_ACCEPTABLE", "this API answers application/json only"
+
+
+class PayloadTooLarge(ApiError):
+    status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "request body too large"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code, code, message = 415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json"
+
+
+class TooManyRequests(ApiError):
+    status_code, code, message = 429, "TOO_MANY_REQUESTS", "rate limit exceeded"
+
+
+class InternalError(ApiError):
+    status_code, code, message = 500, "INTERNAL_ERROR", "internal error"
+
+
+def from_validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
+    """The first problem, naming the field as a dotted path (`rows.3.input_tokens`)."""
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(p) for p in (*((prefix,) if prefix else ()), *first["loc"]))
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"{field}: unknown field"
+    elif kind == "missing":
+        message = f"{field}: required"
+    else:
+        message = f"{field}: {first['msg']}"
+    return BadRequest(message, field=field or None, reason=kind)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.to_wire(), error.status_code, error.headers)
+
+
+HTTP_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
+    406: NotAcceptable, 413: PayloadTooLarge, 415: UnsupportedMediaType, 429: TooManyRequests,
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        mapped = HTTP_ERRORS.get(status)
+        if mapped is None:
+            return error_response(InternalError())
+        if status == 404:
+            return error_response(NotFound("no such endpoint"))
+        return error_response(mapped())
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error")
+        return error_response(InternalError())

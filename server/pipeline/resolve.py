@@ -1,0 +1,241 @@
+"""Catalog lookups for one row: model, hardware, site and grid. Cached per distinct combination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.catalog.names import close_matches, did_you_mean
+from server.catalog.rows import ManagedServiceRow
+from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogModel, CatalogNode
+from server.engine import NodeSpec, Prepared, SiteSpec, prepare
+from server.engine.constants import DEFAULT_BATCH_SIZE, DEFAULT_USE_LIFE_YEARS, DEFAULT_UTILIZATION
+from server.pipeline.errors import RowError
+from server.schemas.impact import CustomHardware, ImpactRow
+
+# Used when a model names no default service (custom models): a shared H100 fleet on AWS.
+FALLBACK_SERVICE_ID = "aws-bedrock"
+# Site of hardware with no cloud or service: industry average (Uptime Institute Global Data Center Survey
+# 2024, PUE 1.56), and the `on-prem` row of clouds.csv when present.
+ON_PREMISES_CLOUD_ID = "on-prem"
+INDUSTRY_AVERAGE_PUE = 1.56
+# Host embodied carbon of a server without GPUs when an inline node does not say: BLOOM's inference server
+# (Luccioni et al. 2022, "Estimating the Carbon Footprint of BLOOM"), ~2,500 kgCO2e for an 8-GPU server.
+DEFAULT_HOST_EMBODIED_KGCO2E = 2500.0
+DEFAULT_HOST_EMBODIED_WATER_L = 0.0
+DEFAULT_SERVER_GPUS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    model: CatalogModel
+    prepared: Prepared
+    node_wire: dict[str, Any]
+    country: str
+    region: str | None
+    gco2e_per_kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hosting:
+    node: NodeSpec
+    node_wire: dict[str, Any]
+    service: ManagedServiceRow | None
+    cloud_id: str | None
+
+
+def resolve_key(row: ImpactRow) -> tuple[Any, ...]:
+    """Everything about a row that the resolution depends on (not its counts)."""
+    hosting = row.hosting
+    return (
+        row.model_id, row.model_family, row.model_name, row.model_hugging_face_path,
+        row.managed_service_id, row.node_id, row.cloud_id, row.cloud_instance_id, row.cloud_region,
+        row.country, row.region, row.utc_datetime.year if row.utc_datetime else None,
+        tuple(hosting.__dict__.values()) if hosting else None,
+    )
+
+
+def resolve_model(catalog: Catalog, row: ImpactRow) -> CatalogModel:
+    if row.model_id:
+        found = catalog.find_model(row.model_id)
+        field, asked = "model_id", row.model_id
+    elif row.model_hugging_face_path:
+        found = catalog.find_model(row.model_hugging_face_path)
+        field, asked = "model_hugging_face_path", row.model_hugging_face_path
+    elif row.model_name:
+        found = catalog.find_model_by_family_name(row.model_family, row.model_name)
+        field, asked = "model_name", row.model_name
+    elif row.model_family:
+        raise RowError("MISSING_MODEL", "model_family needs model_name to pick a model", "model_name")
+    else:
+        raise RowError("MISSING_MODEL", "a row needs model_id, model_name or model_hugging_face_path",
+                       "model_id")
+    if found is None:
+        hint = did_you_mean(catalog.suggest_models(asked))
+        raise RowError("UNKNOWN_MODEL", f"unknown model '{asked}'{hint}", field, reason="not in the catalog")
+    return found
+
+
+def _catalog_node(node: CatalogNode, *, batch: float, utilization: float | None, sized: bool,
+                  catalog: Catalog) -> NodeSpec:
+    row = node.row
+    return NodeSpec(
+        gpu=catalog.gpus[row.gpu_id].spec,
+        gpu_count=None if sized else row.gpu_count,
+        server_gpu_count=max(row.gpu_count, 1),
+        host_power_w_ex_gpu=row.idle_power_w_ex_gpu,
+        average_utilization_rate=utilization or row.average_utilization_rate or DEFAULT_UTILIZATION,
+        embodied_emissions_kgco2e_ex_gpu=row.embodied_emissions_kgco2e_ex_gpu or 0.0,
+        embodied_water_l_ex_gpu=row.embodied_water_l_ex_gpu or 0.0,
+        use_life_years=row.use_life_years or DEFAULT_USE_LIFE_YEARS,
+        batch_size=batch,
+    )
+
+
+def _inline_node(catalog: Catalog, hardware: CustomHardware) -> tuple[NodeSpec, dict[str, Any]]:
+    assert hardware.gpu is not None
+    gpu = catalog.find_gpu(hardware.gpu)
+    if gpu is None:
+        hint = did_you_mean([g for g in catalog.gpus if hardware.gpu.lower()[:2] in g][:3])
+        raise RowError("UNKNOWN_GPU", f"unknown gpu '{hardware.gpu}'{hint}", "hosting.gpu")
+    gpu_count = hardware.gpu_count or None
+    server_gpus = gpu_count or DEFAULT_SERVER_GPUS
+    spec = NodeSpec(
+        gpu=gpu.spec,
+        gpu_count=gpu_count,
+        server_gpu_count=server_gpus,
+        host_power_w_ex_gpu=hardware.idle_power_w_ex_gpu,
+        average_utilization_rate=hardware.utilization() or DEFAULT_UTILIZATION,
+        embodied_emissions_kgco2e_ex_gpu=(hardware.embodied_emissions_kgco2e_ex_gpu
+                                          if hardware.embodied_emissions_kgco2e_ex_gpu is not None
+                                          else DEFAULT_HOST_EMBODIED_KGCO2E),
+        embodied_water_l_ex_gpu=hardware.embodied_water_l_ex_gpu or DEFAULT_HOST_EMBODIED_WATER_L,
+        use_life_years=hardware.use_life_years or DEFAULT_USE_LIFE_YEARS,
+        batch_size=DEFAULT_BATCH_SIZE,
+    )
+    wire = {
+        "id": "inline-node", "gpu_id": gpu.row.id, "gpu_count": server_gpus,
+        "cpu_count": hardware.cpu_count or 1, "average_utilization_rate": spec.average_utilization_rate,
+        "embodied_emissions_kgco2e_ex_gpu": spec.embodied_emissions_kgco2e_ex_gpu,
+        "use_life_years": spec.use_life_years, "created_at": "1970-01-01T00:00:00Z",
+        "updated_at": "1970-01-01T00:00:00Z",
+    }
+    if hardware.idle_power_w_ex_gpu is not None:
+        wire["idle_power_w_ex_gpu"] = hardware.idle_power_w_ex_gpu
+    return spec, wire
+
+
+def resolve_service(catalog: Catalog, spelling: str) -> ManagedServiceRow:
+    service = catalog.find_service(spelling)
+    if service is None:
+        hint = did_you_mean(catalog_suggest_services(catalog, spelling))
+        raise RowError("UNKNOWN_SERVICE", f"unknown managed service '{spelling}'{hint}", "managed_service_id")
+    return service
+
+
+def catalog_suggest_services(catalog: Catalog, spelling: str) -> list[str]:
+    return close_matches(spelling, catalog.service_keys)
+
+
+def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Hosting:
+    service = resolve_service(catalog, row.managed_service_id) if row.managed_service_id else None
+    hardware = row.hosting
+    override_utilization = hardware.utilization() if hardware else None
+    batch = service.batch_size if service else DEFAULT_BATCH_SIZE
+    utilization = override_utilization or (service.average_utilization_rate if service else None)
+
+    if hardware is not None and hardware.gpu is not None:
+        spec, wire = _inline_node(catalog, hardware)
+        return Hosting(spec, wire, service, row.cloud_id)
+
+    node: CatalogNode | None = None
+    if row.node_id:
+        node = catalog.find_node(row.node_id)
+        if node is None:
+            hint = did_you_mean(catalog.suggest_nodes(row.node_id))
+            raise RowError("UNKNOWN_NODE", f"unknown node '{row.node_id}'{hint}", "node_id")
+    elif row.cloud_instance_id:
+        node = catalog.find_instance(row.cloud_id, row.cloud_instance_id)
+        if node is None:
+            asked = f"{row.cloud_id}:{row.cloud_instance_id}" if row.cloud_id else row.cloud_instance_id
+            hint = did_you_mean(catalog.suggest_nodes(asked))
+            raise RowError("UNKNOWN_INSTANCE", f"unknown cloud instance '{asked}'{hint}", "cloud_instance_id")
+    if node is not None:
+        spec = _catalog_node(node, batch=batch, utilization=utilization, sized=False, catalog=catalog)
+        return Hosting(spec, node.wire, service, node.row.cloud_id or row.cloud_id)
+
+    if service is None:
+        service = catalog.services.get(model.row.default_service or FALLBACK_SERVICE_ID)
+        if service is None:
+            service = catalog.services[FALLBACK_SERVICE_ID]
+        batch, utilization = service.batch_size, override_utilization or service.average_utilization_rate
+    fleet = catalog.nodes[service.node_id]
+    spec = _catalog_node(fleet, batch=batch, utilization=utilization, sized=True, catalog=catalog)
+    return Hosting(spec, fleet.wire, service, service.cloud_id)
+
+
+def _country(catalog: Catalog, code: str, field: str) -> str:
+    upper = code.upper()
+    upper = COUNTRY_ALIASES.get(upper, upper)
+    if upper not in catalog.countries:
+        hint = did_you_mean(close_matches(upper, {c.lower(): c for c in catalog.countries}))
+        raise RowError("UNKNOWN_COUNTRY", f"unknown country '{code}'{hint}", field,
+                       reason="not an ISO 3166-1 alpha-2 code with grid data")
+    return upper
+
+
+def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[SiteSpec, str, str | None, float]:
+    """(site, country, region, gCO2e/kWh): explicit place, cloud region, service default, else world."""
+    year = row.utc_datetime.year if row.utc_datetime else None
+    region_row = None
+    provider_gco2e: float | None = None
+    if row.country:
+        country = _country(catalog, row.country, "country")
+        region = row.region.upper() if row.region else None
+    elif row.cloud_region:
+        region_row = catalog.find_region(row.cloud_id or hosting.cloud_id, row.cloud_region)
+        if region_row is None:
+            hint = did_you_mean(close_matches(row.cloud_region, {k: r.region for k, r in catalog.regions.items()}))
+            raise RowError("UNKNOWN_REGION", f"unknown cloud region '{row.cloud_region}'{hint}", "cloud_region")
+        country, region = region_row.country, region_row.region_code
+        provider_gco2e = region_row.gco2e_per_kwh
+    elif hosting.service is not None:
+        country, region = hosting.service.country, hosting.service.region_code
+    else:
+        cloud = catalog.clouds.get(hosting.cloud_id or "")
+        region_row = catalog.find_region(cloud.id, cloud.default_cloud_region) if (
+            cloud and cloud.default_cloud_region) else None
+        country, region = (region_row.country, region_row.region_code) if region_row else (WORLD, None)
+    if row.region and not row.country:
+        raise RowError("MISSING_COUNTRY", "region needs country (e.g. country US, region NY)", "country")
+
+    used_region, gco2e = catalog.grid_intensity(country, region, year)
+    if provider_gco2e is not None and year is None:
+        gco2e = provider_gco2e
+    pue, wue = _pue_wue(catalog, hosting, region_row)
+    site = SiteSpec(
+        pue=pue,
+        wue_l_per_kwh=wue,
+        gco2e_per_kwh=gco2e,
+        grid_water_l_per_kwh=catalog.grid_water.get(country, catalog.grid_water[WORLD]),
+    )
+    return site, country, used_region, gco2e
+
+
+def _pue_wue(catalog: Catalog, hosting: Hosting, region_row: Any) -> tuple[float, float]:
+    if hosting.service is not None:
+        return hosting.service.pue, hosting.service.wue_l_per_kwh
+    cloud = catalog.clouds.get(hosting.cloud_id or "") or catalog.clouds.get(ON_PREMISES_CLOUD_ID)
+    pue = region_row.pue if region_row is not None and region_row.pue else None
+    if cloud is not None:
+        return pue or cloud.pue, cloud.wue_l_per_kwh
+    return pue or INDUSTRY_AVERAGE_PUE, 0.0
+
+
+def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
+    model = resolve_model(catalog, row)
+    hosting = resolve_hosting(catalog, row, model)
+    site, country, region, gco2e = resolve_site(catalog, row, hosting)
+    prepared = prepare(model=model.spec, node=hosting.node, site=site, training=model.training,
+                       calibration=catalog.calibration)
+    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e)

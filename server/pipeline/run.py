@@ -1,0 +1,189 @@
+"""The one pipeline every entry point uses: validated rows in, wire rows out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from server.catalog.store import Catalog
+from server.engine import Impacts, TaskKind, Workload, estimate
+from server.engine.constants import VIDEO_ASPECT_RATIO
+from server.engine.specs import ZERO_IMPACTS
+from server.pipeline.errors import RowError
+from server.pipeline.resolve import Resolved, resolve, resolve_key
+from server.pipeline.tasks import DEFAULT_TASK, task_kind
+from server.schemas.impact import ImpactRow
+
+ZERO_METRICS = {"usage_energy_wh": 0.0, "usage_emissions_gco2e": 0.0, "usage_water_ml": 0.0,
+                "embodied_emissions_gco2e": 0.0, "embodied_water_ml": 0.0}
+
+
+def metrics(impacts: Impacts) -> dict[str, float]:
+    return {
+        "usage_energy_wh": impacts.usage_energy_wh,
+        "usage_emissions_gco2e": impacts.usage_emissions_gco2e,
+        "usage_water_ml": impacts.usage_water_ml,
+        "embodied_emissions_gco2e": impacts.embodied_emissions_gco2e,
+        "embodied_water_ml": impacts.embodied_water_ml,
+    }
+
+
+def _pixels(size: str) -> float:
+    width, height = size.split("x")
+    return float(int(width) * int(height))
+
+
+def workload(row: ImpactRow, resolved: Resolved) -> Workload:
+    model = resolved.model
+    task = row.task or model.row.task or DEFAULT_TASK
+    kind = task_kind(task, is_diffusion_model=model.row.default_steps is not None)
+    video_frames = 0.0
+    frame_pixels = 0.0
+    if kind is TaskKind.VIDEO:
+        if not row.output_video_frames:
+            raise RowError("MISSING_FIELD", f"output_video_frames is required for {task}",
+                           "output_video_frames")
+        video_frames = float(row.output_video_frames)
+        if row.output_video_resolution:
+            lines = float(row.output_video_resolution)
+            frame_pixels = round(lines * VIDEO_ASPECT_RATIO) * lines
+        else:
+            frame_pixels = float(model.spec.default_width_px * model.spec.default_height_px)
+    return Workload(
+        kind=kind,
+        input_tokens=float(row.input_tokens or 0),
+        output_tokens=float(row.output_tokens or 0),
+        input_image_pixels=sum(_pixels(size) for size in row.input_images) if row.input_images else 0.0,
+        output_image_pixels=tuple(_pixels(size) for size in row.output_images) if row.output_images else (),
+        steps=row.input_steps,
+        input_audio_s=float(row.input_audio_seconds or 0.0),
+        output_audio_s=float(row.output_audio_seconds or 0.0),
+        output_audio_tokens=float(row.output_audio_tokens) if row.output_audio_tokens is not None else None,
+        video_frames=video_frames,
+        video_frame_pixels=frame_pixels,
+    )
+
+
+@dataclass(slots=True)
+class Totals:
+    energy_wh: float = 0.0
+    gco2e: float = 0.0
+    mlh2o: float = 0.0
+    has_errors: bool = False
+
+    def add(self, total: Impacts) -> None:
+        self.energy_wh += total.usage_energy_wh
+        self.gco2e += total.usage_emissions_gco2e + total.embodied_emissions_gco2e
+        self.mlh2o += total.usage_water_ml + total.embodied_water_ml
+
+
+@dataclass(slots=True)
+class RowResult:
+    """What one row became: impacts, or the error that stopped it."""
+
+    inference: Impacts = ZERO_IMPACTS
+    training: Impacts = ZERO_IMPACTS
+    gpu_energy_j: float = 0.0
+    resolved: Resolved | None = None
+    error: RowError | None = None
+
+    @property
+    def total(self) -> Impacts:
+        return self.inference + self.training
+
+
+class Pipeline:
+    """Resolves and estimates rows against one catalog, memoising resolutions (the catalog is immutable)."""
+
+    def __init__(self, catalog: Catalog, cache_size: int = 65536) -> None:
+        self.catalog = catalog
+        self._cache: dict[tuple[Any, ...], Resolved | RowError] = {}
+        self._cache_size = cache_size
+
+    def _resolve(self, row: ImpactRow) -> Resolved:
+        key = resolve_key(row)
+        found = self._cache.get(key)
+        if found is None:
+            try:
+                found = resolve(self.catalog, row)
+            except RowError as exc:
+                found = exc
+            if len(self._cache) >= self._cache_size:
+                self._cache.clear()
+            self._cache[key] = found
+        if isinstance(found, RowError):
+            raise found
+        return found
+
+    def run_row(self, row: ImpactRow) -> RowResult:
+        try:
+            resolved = self._resolve(row)
+            inference, training, gpu_j = estimate(resolved.prepared, workload(row, resolved))
+        except RowError as exc:
+            return RowResult(error=exc)
+        return RowResult(inference, training, gpu_j, resolved)
+
+    def run(self, rows: list[ImpactRow]) -> list[RowResult]:
+        return [self.run_row(row) for row in rows]
+
+
+def wire_row(result: RowResult, *, debug: bool = False, row: ImpactRow | None = None,
+             elapsed_ms: float = 0.0) -> dict[str, Any]:
+    if result.error is not None:
+        return {"total_impact": dict(ZERO_METRICS), "error": result.error.to_wire()}
+    out: dict[str, Any] = {
+        "inference_impact": metrics(result.inference),
+        "training_impact": metrics(result.training),
+        "fine_tuning_impact": dict(ZERO_METRICS),
+        "total_impact": metrics(result.total),
+    }
+    if debug and result.resolved is not None:
+        out["debug"] = debug_info(result, elapsed_ms)
+    return out
+
+
+def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
+    resolved = result.resolved
+    assert resolved is not None
+    p = resolved.prepared
+    grid: dict[str, Any] = {"country": resolved.country, "gco2e_per_kwh": resolved.gco2e_per_kwh}
+    if resolved.region:
+        grid["region"] = resolved.region
+    node = dict(resolved.node_wire)
+    node["gpu_count"] = p.gpu_count
+    gpu_ms = result.gpu_energy_j * p.node_seconds_per_gpu_j * 1000.0
+    return {
+        "model": resolved.model.wire,
+        "hardware_node": node,
+        "grid_mix": grid,
+        "steps": [
+            {"description": "resolve model, hardware and grid; estimate (server time)",
+             "duration_ms": elapsed_ms, "inferences": 1},
+            {"description": f"modelled GPU time on {p.gpu_count} x {resolved.node_wire.get('gpu_id')} "
+                            f"at batch {p.batch_size:g} ({result.gpu_energy_j:.4g} J GPU energy)",
+             "duration_ms": gpu_ms, "inferences": 1},
+        ],
+    }
+
+
+def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False) -> dict[str, Any]:
+    """The body of an `ImpactResponse` for these rows."""
+    totals = Totals()
+    out_rows = []
+    for row in rows:
+        started = time.perf_counter() if debug else 0.0
+        result = pipeline.run_row(row)
+        elapsed = (time.perf_counter() - started) * 1000.0 if debug else 0.0
+        if result.error is not None:
+            totals.has_errors = True
+        else:
+            totals.add(result.total)
+        out_rows.append(wire_row(result, debug=debug, row=row, elapsed_ms=elapsed))
+    return {
+        "rows": out_rows,
+        "total_energy_wh": totals.energy_wh,
+        "total_gco2e": totals.gco2e,
+        "total_mlh2o": totals.mlh2o,
+        "has_errors": totals.has_errors,
+    }

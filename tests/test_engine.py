@@ -1,0 +1,110 @@
+"""The engine against values computed by hand (see each test's arithmetic)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from server.engine import (
+    Calibration,
+    GpuSpec,
+    ModelSpec,
+    NodeSpec,
+    SiteSpec,
+    TaskKind,
+    TrainingSpec,
+    Workload,
+    estimate,
+    prepare,
+)
+from server.engine.hardware import gpus_for_weights
+
+CAL = Calibration(
+    llm_log_intercept=math.log(0.2), llm_exp_active_params=0.0, llm_exp_total_params=0.0, llm_exp_batch=0.0,
+    llm_exp_gpu_count=0.0, llm_factor_1byte=0.8, llm_factor_4bit=0.6,
+    diffusion_log_intercept=math.log(2.0), diffusion_exp_params=1.0, diffusion_exp_steps=1.0,
+    diffusion_exp_pixels=1.0, diffusion_batch_size=1.0, diffusion_exp_batch=0.0,
+    gpu_serving_power_fraction=0.5, llm_gpu_factors={"ref": 1.0}, diffusion_gpu_factors={"ref": 1.0},
+)
+GPU = GpuSpec(id="ref", max_power_w=1000.0, idle_power_w=100.0, memory_gb=80.0, peak_tflops_bf16=1000.0,
+              performance_ratio_to_h200=1.0, embodied_emissions_kgco2e=200.0, embodied_water_ml=100_000.0,
+              host_power_intercept_w=0.0, host_power_per_gpu_w=0.0)
+NODE = NodeSpec(gpu=GPU, gpu_count=1, server_gpu_count=1, host_power_w_ex_gpu=250.0,
+                average_utilization_rate=0.5, embodied_emissions_kgco2e_ex_gpu=1000.0, embodied_water_l_ex_gpu=0.0,
+                use_life_years=2.0, batch_size=16.0)
+SITE = SiteSpec(pue=1.5, wue_l_per_kwh=0.5, gco2e_per_kwh=400.0, grid_water_l_per_kwh=2.0)
+MODEL = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=2.0)
+
+
+def test_text_request_by_hand() -> None:
+    p = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    inference, training, gpu_j = estimate(p, Workload(TaskKind.TEXT, input_tokens=1000, output_tokens=100))
+    # decode 0.2 J x 100 = 20 J; prefill 2 x 10e9 FLOPs / (1000e12 x 0.4 MFU) x (0.5 x 1000 W) = 0.025 J x 1000.
+    assert gpu_j == pytest.approx(45.0)
+    # 45 J at 500 W -> 0.09 s; host 250 W -> 22.5 J; idle (1/0.5 - 1) x 0.09 s x (250 + 100) W = 31.5 J.
+    # IT 99 J x PUE 1.5 = 148.5 J = 0.04125 Wh.
+    assert inference.usage_energy_wh == pytest.approx(0.04125)
+    assert inference.usage_emissions_gco2e == pytest.approx(0.04125e-3 * 400)
+    # water: 99 J IT x 0.5 L/kWh + 148.5 J x 2 L/kWh, in mL.
+    assert inference.usage_water_ml == pytest.approx((99 / 3.6e6 * 0.5 + 148.5 / 3.6e6 * 2) * 1000)
+    # embodied: (200 + 1000) kg over 2 years x 0.5 utilisation, for 0.09 s.
+    life_s = 2 * 365.25 * 86400 * 0.5
+    assert inference.embodied_emissions_gco2e == pytest.approx(1_200_000 * 0.09 / life_s)
+    assert inference.embodied_water_ml == pytest.approx(100_000 * 0.09 / life_s)
+    assert training.usage_energy_wh == 0.0
+
+
+def test_training_amortised_per_request() -> None:
+    training = TrainingSpec(usage_energy_kwh=1000, usage_emissions_kgco2e=500, usage_water_l=2000,
+                            embodied_emissions_kgco2e=100, embodied_water_l=50, lifetime_requests=365 * 1000)
+    p = prepare(model=MODEL, node=NODE, site=SITE, training=training, calibration=CAL)
+    _, per_request, _ = estimate(p, Workload(TaskKind.TEXT, output_tokens=1))
+    assert per_request.usage_energy_wh == pytest.approx(1_000_000 / 365_000)
+    assert per_request.usage_emissions_gco2e == pytest.approx(500_000 / 365_000)
+    assert per_request.usage_water_ml == pytest.approx(2_000_000 / 365_000)
+    assert per_request.embodied_emissions_gco2e == pytest.approx(100_000 / 365_000)
+    assert per_request.embodied_water_ml == pytest.approx(50_000 / 365_000)
+
+
+def test_diffusion_image_by_hand() -> None:
+    model = ModelSpec(total_params_b=3.0, active_params_b=3.0, bytes_per_param=2.0, default_steps=20)
+    p = prepare(model=model, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.IMAGE, output_image_pixels=(1024 * 1024,), steps=50))
+    # 2 J x 3 B params x 50 steps x 1.048576 MP
+    assert gpu_j == pytest.approx(2 * 3 * 50 * 1.048576)
+    _, _, default_steps_j = estimate(p, Workload(TaskKind.IMAGE))  # one default 1024x1024 image, 20 steps
+    assert default_steps_j == pytest.approx(2 * 3 * 20 * 1.048576)
+
+
+def test_video_is_diffusion_over_all_frames() -> None:
+    model = ModelSpec(total_params_b=3.0, active_params_b=3.0, bytes_per_param=2.0)
+    p = prepare(model=model, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.VIDEO, video_frames=10, video_frame_pixels=1920 * 1080, steps=4))
+    assert gpu_j == pytest.approx(2 * 3 * 4 * (10 * 1920 * 1080 / 1e6))
+
+
+def test_speech_to_text_by_hand() -> None:
+    p = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.SPEECH_TO_TEXT, input_audio_s=60))
+    # 60 s -> 3000 encoder positions x 0.025 J + 198 transcript tokens x 0.2 J
+    assert gpu_j == pytest.approx(3000 * 0.025 + 60 * 3.3 * 0.2)
+
+
+def test_text_to_speech_from_seconds_or_tokens() -> None:
+    p = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, from_seconds = estimate(p, Workload(TaskKind.TEXT_TO_SPEECH, output_audio_s=10))
+    _, _, from_tokens = estimate(p, Workload(TaskKind.TEXT_TO_SPEECH, output_audio_tokens=750))
+    assert from_seconds == pytest.approx(750 * 0.2) == from_tokens
+
+
+def test_precision_factors_apply_to_decode() -> None:
+    fp8 = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=1.0)
+    p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert p.decode_j_per_token == pytest.approx(0.2 * 0.8)
+
+
+def test_gpu_count_from_weights() -> None:
+    # 70 B x 2 bytes x 1.2 = 168 GB on 80 GB GPUs -> 3 -> rounded up to 4.
+    assert gpus_for_weights(ModelSpec(70.0, 70.0, 2.0), GPU) == 4
+    assert gpus_for_weights(ModelSpec(8.0, 8.0, 2.0), GPU) == 1

@@ -1,0 +1,37 @@
+"""Deployment files agree with the package."""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from pathlib import Path
+
+from server.app import create_app
+from server.catalog import store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_requirements_txt_lists_the_package_dependencies() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    listed = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert sorted(listed) == sorted(declared)
+    assert any(line.startswith("gunicorn") for line in listed)
+
+
+def test_app_yaml_runs_the_factory_with_gunicorn_on_port() -> None:
+    text = (ROOT / "app.yaml").read_text()
+    assert re.search(r"^runtime: python312$", text, re.M)
+    assert "gunicorn -b :$PORT" in text and "server.app:create_app()" in text
+    assert "secure: always" in text
+
+
+def test_app_starts_in_under_a_second_with_its_whole_catalog() -> None:
+    store.load_catalog.cache_clear()
+    started = time.perf_counter()
+    app = create_app({"LOG_LEVEL": "WARNING"})
+    elapsed = time.perf_counter() - started
+    assert len(app.extensions["catalog"].models) >= 150
+    print(f"app start with catalog: {elapsed * 1000:.0f} ms")
