@@ -101,7 +101,7 @@ def test_totals_add_up_rows(client: FlaskClient) -> None:
      "aws-bedrok", "aws-bedrock"),
     ({"model_id": "llama_31_8b", "country": "QQ"}, "country", "UNKNOWN_COUNTRY", "QQ", None),
     ({"model_id": "llama_31_8b", "cloud_region": "us-east-9"}, "cloud_region", "UNKNOWN_REGION", "us-east-9",
-     "us-east-1"),
+     "us-east-2"),
 ])
 def test_unknown_names_are_row_errors_with_suggestions(
     client: FlaskClient, bad: dict[str, Any], field: str, code: str, named: str, suggested: str | None,
@@ -133,7 +133,7 @@ def test_video_without_frames_is_a_row_error(client: FlaskClient) -> None:
     ({"rows": [{"model_id": "gpt-4o", "task": "dancing"}]}, "rows.0.task"),
     ({"rows": [{"model_id": "gpt-4o", "country": "USA"}]}, "rows.0.country"),
     ({"rows": "all of them"}, "rows"),
-    ({"row": []}, "rows"),
+    ({"row": []}, "row"),
     ({"rows": [{"model_id": "gpt-4o"}] * 1001}, "rows"),
 ])
 def test_bad_requests_name_the_field(client: FlaskClient, payload: Any, field: str) -> None:

@@ -32,8 +32,9 @@ def as_tuple(impacts: Impacts) -> tuple[float, ...]:
             impacts.embodied_emissions_gco2e, impacts.embodied_water_ml)
 
 
-def no_less(more: RowResult, less: RowResult) -> bool:
-    return all(a >= b for a, b in zip(as_tuple(more.total), as_tuple(less.total), strict=True))
+def no_less(more: RowResult, less: RowResult, part: str = "total") -> bool:
+    pairs = zip(as_tuple(getattr(more, part)), as_tuple(getattr(less, part)), strict=True)
+    return all(a >= b for a, b in pairs)
 
 
 counts = st.integers(min_value=0, max_value=200_000)
@@ -53,7 +54,8 @@ def test_more_parameters_never_cost_less(pipeline: Pipeline, hosting: dict[str, 
     results = [run(pipeline, model_id=m, input_tokens=500, output_tokens=500, **hosting) for m in sizes]
     for smaller, larger in zip(results, results[1:], strict=False):
         assert larger.gpu_energy_j > smaller.gpu_energy_j
-        assert no_less(larger, smaller) or hosting  # training amortisation differs per model
+        # Inference only: training per request depends on each model's own training totals and traffic.
+        assert no_less(larger, smaller, "inference")
 
 
 @settings(max_examples=40, deadline=None)

@@ -10,8 +10,8 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 
 
 def norm(text: str) -> str:
-    """`LLaMa v3.1 8B`, `llama_v31_8b` and `llama-v3.1-8b` all become `llamav318b`."""
-    return _NON_ALNUM.sub("", text.lower())
+    """`LLaMa v3.1 8B`, `llama_v31_8b` and `llama-v3.1-8b` all become `llamav318b`; `R+` is `R Plus`."""
+    return _NON_ALNUM.sub("", text.lower().replace("+", "plus"))
 
 
 def family_key(family: str) -> str:

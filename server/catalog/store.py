@@ -267,7 +267,12 @@ class Catalog:
         return self.regions.get(norm(region))
 
     def find_gpu(self, spelling: str) -> CatalogGpu | None:
-        gpu_id = self.gpu_keys.get(norm(spelling))
+        """By id; a bare family name (`a100`) means its first variant (`a100_40gb`)."""
+        key = norm(spelling)
+        gpu_id = self.gpu_keys.get(key)
+        if gpu_id is None and key:
+            variants = sorted((k for k in self.gpu_keys if k.startswith(key)), key=lambda k: (len(k), k))
+            gpu_id = self.gpu_keys[variants[0]] if variants else None
         return self.gpus[gpu_id] if gpu_id else None
 
     def grid_intensity(self, country: str, region: str | None, year: int | None) -> tuple[str | None, float]:

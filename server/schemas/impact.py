@@ -38,8 +38,9 @@ class CustomHardware(BaseModel):
     gpu_count: Annotated[int, Field(ge=0, le=10000)] | None = None
     cpu_count: Annotated[int, Field(ge=1, le=10000)] | None = None
     idle_power_w_ex_gpu: Annotated[float, Field(ge=0, le=10000)] | None = None
-    average_utilization_rate: Annotated[float, Field(gt=0, le=1)] | None = None
-    utilization_pct: Annotated[float, Field(gt=0, le=100)] | None = None
+    # At least 1 %: the idle capacity charged to a request grows as 1/utilisation.
+    average_utilization_rate: Annotated[float, Field(ge=0.01, le=1)] | None = None
+    utilization_pct: Annotated[float, Field(ge=0.01, le=100)] | None = None
     embodied_emissions_kgco2e_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
     embodied_water_l_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
     use_life_years: Annotated[float, Field(ge=1, le=30)] | None = None
