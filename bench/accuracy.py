@@ -69,9 +69,7 @@ def load_gpus() -> dict[str, GpuSpec]:
     rows = {row.id: row for row in read_rows(GPUS_CSV, GpuRow)}
     missing = sorted(set(GPU_IDS.values()) - set(rows))
     if missing:
-        raise AccuracyError(
-            f"{GPUS_CSV.relative_to(REPO)} lacks GPU ids {missing}, needed by the accuracy bench"
-        )
+        raise AccuracyError(f"{GPUS_CSV.relative_to(REPO)} lacks GPU ids {missing}, needed by the accuracy bench")
     return {
         gid: GpuSpec(
             id=row.id,
@@ -97,9 +95,7 @@ def load_holdout() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def estimate_row(
-    row: dict[str, str], calibration: Calibration, gpus: dict[str, GpuSpec]
-) -> tuple[float, int]:
+def estimate_row(row: dict[str, str], calibration: Calibration, gpus: dict[str, GpuSpec]) -> tuple[float, int]:
     """(engine GPU-only J, GPU count the engine used) for one measured configuration."""
     gpu = gpus[GPU_IDS[row["gpu_model"]]]
     num_gpus = int(row["num_gpus"])

@@ -51,9 +51,7 @@ HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
 LLM_FILE = "mlenergy-v3-llm.csv"
 DIFFUSION_FILE = "mlenergy-v3-diffusion.csv"
 
-MEASUREMENTS = (
-    "ML.ENERGY Benchmark v3 (Chung et al., NeurIPS 2025 Datasets & Benchmarks), leaderboard data Feb 2026"
-)
+MEASUREMENTS = "ML.ENERGY Benchmark v3 (Chung et al., NeurIPS 2025 Datasets & Benchmarks), leaderboard data Feb 2026"
 SOURCE = MEASUREMENTS + "; fit by bench/derive_calibration.py on models not held out"
 # Rows that are statistics of the measurements, not fitted to predict them (the accuracy bench does not
 # depend on them), use every configuration.
@@ -244,9 +242,7 @@ def fit_diffusion(train: Sequence[Row]) -> tuple[Fit, Fit]:
 
 def serving_power_fraction(llm_rows: Sequence[Row]) -> float:
     """Median measured avg_power_w / (num_gpus x TDP) over the LLM configurations."""
-    return statistics.median(
-        float(r["avg_power_w"]) / (int(r["num_gpus"]) * TDP_W[r["gpu_model"]]) for r in llm_rows
-    )
+    return statistics.median(float(r["avg_power_w"]) / (int(r["num_gpus"]) * TDP_W[r["gpu_model"]]) for r in llm_rows)
 
 
 def median_batch(rows: Sequence[Row]) -> float:
@@ -303,8 +299,7 @@ def calibration_rows(
         "diffusion_batch_size": (
             diffusion_batch,
             "images or videos per batch",
-            "serving assumption: median batch size of the ML.ENERGY v3 diffusion configurations "
-            "(1-32 measured)",
+            "serving assumption: median batch size of the ML.ENERGY v3 diffusion configurations (1-32 measured)",
         ),
         "diffusion_exp_batch": (d["diffusion_exp_batch"], "exponent", "per-output energy vs batch size"),
         "gpu_serving_power_fraction": (
@@ -330,9 +325,7 @@ def calibration_rows(
             notes.append(f"physical bound: unconstrained fit {value_free:.3f}, pinned at {bound:g}")
         if "ln_" + name in pinned:
             value_free, bound = pinned["ln_" + name]
-            notes.append(
-                f"physical bound: unconstrained fit {math.exp(value_free):.3f}, pinned at {math.exp(bound):g}"
-            )
+            notes.append(f"physical bound: unconstrained fit {math.exp(value_free):.3f}, pinned at {math.exp(bound):g}")
         base = SOURCE_ALL_ROWS if name in ALL_ROWS else SOURCE
         source = base + ("; " + "; ".join(notes) if notes else "")
         out.append({"name": name, "value": f"{value:.6g}", "unit": unit, "source": source, "as_of": AS_OF})
@@ -347,15 +340,11 @@ def check_covers_calibration(rows: Sequence[dict[str, str]]) -> None:
     except ImportError:  # engine not importable here: the row list above is the contract
         return
     names = {r["name"] for r in rows}
-    scalars = {
-        f.name for f in fields(Calibration) if f.name not in ("llm_gpu_factors", "diffusion_gpu_factors")
-    }
+    scalars = {f.name for f in fields(Calibration) if f.name not in ("llm_gpu_factors", "diffusion_gpu_factors")}
     missing = scalars - names
     extra = {n for n in names - scalars if "." not in n}
     if missing or extra:
-        sys.exit(
-            f"derive_calibration: calibration rows do not match Calibration: missing {missing}, extra {extra}"
-        )
+        sys.exit(f"derive_calibration: calibration rows do not match Calibration: missing {missing}, extra {extra}")
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
@@ -422,9 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_REFERENCE,
         help=f"folder with {LLM_FILE} and {DIFFUSION_FILE} (default: {DEFAULT_REFERENCE})",
     )
-    parser.add_argument(
-        "--cv", action="store_true", help="also print leave-one-model-out CV on the training models"
-    )
+    parser.add_argument("--cv", action="store_true", help="also print leave-one-model-out CV on the training models")
     args = parser.parse_args(argv)
 
     llm_rows = read_csv(args.reference / LLM_FILE)
@@ -437,9 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     power_fraction = serving_power_fraction(llm_rows)
     diffusion_batch = median_batch(diffusion_rows)
 
-    rows = calibration_rows(
-        llm, diffusion, diffusion_free, power_fraction, diffusion_batch, llm_held, diffusion_held
-    )
+    rows = calibration_rows(llm, diffusion, diffusion_free, power_fraction, diffusion_batch, llm_held, diffusion_held)
     check_covers_calibration(rows)
     write_csv(CALIBRATION_CSV, ["name", "value", "unit", "source", "as_of"], rows)
     write_csv(HOLDOUT_CSV, HOLDOUT_COLUMNS, holdout_rows(llm_holdout, diffusion_holdout))

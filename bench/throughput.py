@@ -23,11 +23,25 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import GunicornServer  # noqa: E402
 
-MODELS = ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", "llama_31_8b", "llama_31_70b", "gemini-2.5-flash",
-          "mistral-large-2407", "deepseek-v3"]
-HOSTING = [{}, {"managed_service_id": "aws-bedrock"}, {"node_id": "aws:p4d.24xlarge"},
-           {"cloud_id": "gcp", "cloud_instance_id": "a3-highgpu-8g"}, {"cloud_region": "us-east-1"},
-           {"country": "FR"}, {"country": "US", "region": "NY"}]
+MODELS = [
+    "gpt-4o",
+    "gpt-4o-mini",
+    "claude-3-5-sonnet",
+    "llama_31_8b",
+    "llama_31_70b",
+    "gemini-2.5-flash",
+    "mistral-large-2407",
+    "deepseek-v3",
+]
+HOSTING = [
+    {},
+    {"managed_service_id": "aws-bedrock"},
+    {"node_id": "aws:p4d.24xlarge"},
+    {"cloud_id": "gcp", "cloud_instance_id": "a3-highgpu-8g"},
+    {"cloud_region": "us-east-1"},
+    {"country": "FR"},
+    {"country": "US", "region": "NY"},
+]
 
 
 def request_body(rows: int, seed: int = 1) -> bytes:
@@ -36,13 +50,25 @@ def request_body(rows: int, seed: int = 1) -> bytes:
     out = []
     for i in range(rows):
         if i % 50 == 0:
-            row = {"model_id": "stable_diffusion_xl_base_1_0", "task": "text-to-image",
-                   "output_images": ["1024x1024"], "input_steps": 30}
+            row = {
+                "model_id": "stable_diffusion_xl_base_1_0",
+                "task": "text-to-image",
+                "output_images": ["1024x1024"],
+                "input_steps": 30,
+            }
         elif i % 50 == 1:
-            row = {"model_id": "whisper-1", "task": "speech-to-text", "input_audio_seconds": rng.randint(5, 600)}
+            row = {
+                "model_id": "whisper-1",
+                "task": "speech-to-text",
+                "input_audio_seconds": rng.randint(5, 600),
+            }
         else:
-            row = {"model_id": rng.choice(MODELS), "input_tokens": rng.randint(10, 8000),
-                   "output_tokens": rng.randint(10, 2000), **rng.choice(HOSTING)}
+            row = {
+                "model_id": rng.choice(MODELS),
+                "input_tokens": rng.randint(10, 8000),
+                "output_tokens": rng.randint(10, 2000),
+                **rng.choice(HOSTING),
+            }
         row["utc_datetime"] = "2025-06-01T12:00:00Z"
         out.append(row)
     return orjson.dumps({"rows": out})
@@ -60,8 +86,10 @@ def post(port: int, body: bytes) -> bytes:
 
 
 def app_start_ms() -> float:
-    code = ("import time; t=time.perf_counter(); from server.app import create_app; "
-            "create_app({'LOG_LEVEL': 'WARNING'}); print((time.perf_counter()-t)*1000)")
+    code = (
+        "import time; t=time.perf_counter(); from server.app import create_app; "
+        "create_app({'LOG_LEVEL': 'WARNING'}); print((time.perf_counter()-t)*1000)"
+    )
     runs = [float(subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, text=True)) for _ in range(3)]
     return statistics.median(runs)
 
@@ -95,8 +123,10 @@ def main() -> None:
     latencies.sort()
     print(f"gunicorn workers: {args.workers}; requests: {requests} x {args.rows} rows in {elapsed:.1f} s")
     print(f"throughput: {rows / elapsed:,.0f} rows/s")
-    print(f"latency per {args.rows}-row request: median {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.1f} ms")
+    print(
+        f"latency per {args.rows}-row request: median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -11,10 +11,15 @@ from collections.abc import Sequence
 def _serve(args: argparse.Namespace) -> int:
     """Run gunicorn on the app factory (the same way App Engine and Cloud Run do)."""
     command = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
         "server.app:create_app()",
     ]
     print(f"serving on http://{args.host}:{args.port} (catalog: shipped; Ctrl-C stops)", flush=True)
@@ -34,9 +39,11 @@ def _check_catalog(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         print(f"catalog error: {exc}", file=sys.stderr)
         return 1
-    print(f"models {len(catalog.models)}, gpus {len(catalog.gpus)}, nodes {len(catalog.nodes)}, "
-          f"managed services {len(catalog.services)}, cloud regions "
-          f"{len({(r.cloud_id, r.region) for r in catalog.regions.values()})}, grid places {len(catalog.grid)}")
+    print(
+        f"models {len(catalog.models)}, gpus {len(catalog.gpus)}, nodes {len(catalog.nodes)}, "
+        f"managed services {len(catalog.services)}, cloud regions "
+        f"{len({(r.cloud_id, r.region) for r in catalog.regions.values()})}, grid places {len(catalog.grid)}"
+    )
     return 0
 
 

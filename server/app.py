@@ -39,6 +39,13 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     register_error_handlers(app)
     for blueprint in (status.bp, impact.bp, catalog.bp, bigquery.bp, openapi.bp):
         app.register_blueprint(blueprint)
-    log.info("app ready", extra={"models": len(cat.models), "gpus": len(cat.gpus), "nodes": len(cat.nodes),
-                                 "startup_ms": round((time.perf_counter() - started) * 1000, 1)})
+    log.info(
+        "app ready",
+        extra={
+            "models": len(cat.models),
+            "gpus": len(cat.gpus),
+            "nodes": len(cat.nodes),
+            "startup_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return app

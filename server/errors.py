@@ -18,8 +18,14 @@ class ApiError(Exception):
     code = "BAD_REQUEST"
     message = "bad request"
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, reason: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.field = field
@@ -97,8 +103,15 @@ def error_response(error: ApiError) -> Response:
 
 
 HTTP_ERRORS: dict[int, type[ApiError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
-    406: NotAcceptable, 413: PayloadTooLarge, 415: UnsupportedMediaType, 429: TooManyRequests,
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    406: NotAcceptable,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    429: TooManyRequests,
 }
 
 

@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.app import create_app
-from server.catalog.store import Catalog, load_catalog
 from server.catalog.files import DEFAULT_CATALOG_DIR
+from server.catalog.store import Catalog, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,9 +54,22 @@ class GunicornServer:
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--log-level", "warning", "server.app:create_app()"],
-            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "server.app:create_app()",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 

@@ -67,7 +67,15 @@ def test_openapi_document_is_generated_from_the_wire_models(client: FlaskClient)
     assert {"/v1/impact", "/model", "/model/{modelId}", "/gpu", "/node", "/status", "/"} <= set(document["paths"])
     schemas = document["components"]["schemas"]
     assert schemas["ImpactRow"]["additionalProperties"] is False
-    assert {"ImpactRequest", "ImpactResponse", "ModeledRow", "ImpactMetrics", "Error", "Model", "GPU",
-            "Node"} <= set(schemas)
+    assert {
+        "ImpactRequest",
+        "ImpactResponse",
+        "ModeledRow",
+        "ImpactMetrics",
+        "Error",
+        "Model",
+        "GPU",
+        "Node",
+    } <= set(schemas)
     impact_ref = document["paths"]["/v1/impact"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert impact_ref == {"$ref": "#/components/schemas/ImpactRequest"}

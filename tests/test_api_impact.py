@@ -10,8 +10,13 @@ from flask.testing import FlaskClient
 from server.schemas.impact import ImpactResponse
 from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW
 
-METRICS = ("usage_energy_wh", "usage_emissions_gco2e", "usage_water_ml", "embodied_emissions_gco2e",
-           "embodied_water_ml")
+METRICS = (
+    "usage_energy_wh",
+    "usage_emissions_gco2e",
+    "usage_water_ml",
+    "embodied_emissions_gco2e",
+    "embodied_water_ml",
+)
 
 
 def post(client: FlaskClient, rows: list[dict[str, Any]], query: str = "") -> Any:
@@ -29,10 +34,11 @@ def assert_estimated(row: dict[str, Any]) -> None:
     assert all(inference[m] >= 0 for m in METRICS)
     for metric in METRICS:
         assert row["total_impact"][metric] == pytest.approx(
-            inference[metric] + row["training_impact"][metric] + row["fine_tuning_impact"][metric])
+            inference[metric] + row["training_impact"][metric] + row["fine_tuning_impact"][metric]
+        )
 
 
-@pytest.mark.parametrize("row", QUICKSTART_V1_ROWS + [REFERENCE_IMPACT_ROW], ids=lambda r: str(r)[:60])
+@pytest.mark.parametrize("row", [*QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW], ids=lambda r: str(r)[:60])
 def test_flat_seed_rows(client: FlaskClient, row: dict[str, Any]) -> None:
     body = post(client, [row])
     assert body["has_errors"] is False
@@ -46,12 +52,19 @@ def test_nested_seed_rows(client: FlaskClient, row: dict[str, Any]) -> None:
     assert_estimated(body["rows"][0])
 
 
-@pytest.mark.parametrize("spelling", [
-    {"model_id": "llama_31_8b"}, {"model_id": "llama_v31_8b"}, {"model_id": "LLAMA_V31_8B"},
-    {"model_family": "llama", "model_name": "LLaMa v3.1 8B"}, {"model_family": "llama", "model_name": "LLaMA v3.1 8B"},
-    {"model_hugging_face_path": "meta-llama/Llama-3.1-8B"}, {"model_hugging_face_path": "meta/llama31_8b"},
-    {"model": {"id": "llama_31_8b"}},
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        {"model_id": "llama_31_8b"},
+        {"model_id": "llama_v31_8b"},
+        {"model_id": "LLAMA_V31_8B"},
+        {"model_family": "llama", "model_name": "LLaMa v3.1 8B"},
+        {"model_family": "llama", "model_name": "LLaMA v3.1 8B"},
+        {"model_hugging_face_path": "meta-llama/Llama-3.1-8B"},
+        {"model_hugging_face_path": "meta/llama31_8b"},
+        {"model": {"id": "llama_31_8b"}},
+    ],
+)
 def test_every_spelling_finds_the_same_model(client: FlaskClient, spelling: dict[str, Any]) -> None:
     body = post(client, [{**spelling, "input_tokens": 10, "output_tokens": 10}], "?debug=true")
     assert body["rows"][0]["debug"]["model"]["id"] == "llama_31_8b"
@@ -73,8 +86,20 @@ def test_seed_names_resolve_to_the_right_models(client: FlaskClient) -> None:
 
 
 def test_debug_fills_model_node_grid_and_steps(client: FlaskClient) -> None:
-    body = post(client, [{"model_id": "llama_31_8b", "node_id": "aws:p4d.24xlarge", "country": "US",
-                          "region": "NY", "input_tokens": 100, "output_tokens": 500}], "?debug=true")
+    body = post(
+        client,
+        [
+            {
+                "model_id": "llama_31_8b",
+                "node_id": "aws:p4d.24xlarge",
+                "country": "US",
+                "region": "NY",
+                "input_tokens": 100,
+                "output_tokens": 500,
+            }
+        ],
+        "?debug=true",
+    )
     debug = body["rows"][0]["debug"]
     assert debug["hardware_node"]["id"] == "aws-p4d-24xlarge"
     assert debug["hardware_node"]["gpu_id"] == "a100_40gb"
@@ -89,22 +114,46 @@ def test_totals_add_up_rows(client: FlaskClient) -> None:
     totals = [r["total_impact"] for r in body["rows"]]
     assert body["total_energy_wh"] == pytest.approx(sum(t["usage_energy_wh"] for t in totals))
     assert body["total_gco2e"] == pytest.approx(
-        sum(t["usage_emissions_gco2e"] + t["embodied_emissions_gco2e"] for t in totals))
+        sum(t["usage_emissions_gco2e"] + t["embodied_emissions_gco2e"] for t in totals)
+    )
     assert body["total_mlh2o"] == pytest.approx(sum(t["usage_water_ml"] + t["embodied_water_ml"] for t in totals))
 
 
-@pytest.mark.parametrize(("bad", "field", "code", "named", "suggested"), [
-    ({"model_id": "gpt-4oo"}, "model_id", "UNKNOWN_MODEL", "gpt-4oo", "gpt-4o"),
-    ({"model_id": "llama_31_8b", "node_id": "aws:p4d.24xlarg"}, "node_id", "UNKNOWN_NODE", "aws:p4d.24xlarg",
-     "aws-p4d-24xlarge"),
-    ({"model_id": "llama_31_8b", "managed_service_id": "aws-bedrok"}, "managed_service_id", "UNKNOWN_SERVICE",
-     "aws-bedrok", "aws-bedrock"),
-    ({"model_id": "llama_31_8b", "country": "QQ"}, "country", "UNKNOWN_COUNTRY", "QQ", None),
-    ({"model_id": "llama_31_8b", "cloud_region": "us-east-9"}, "cloud_region", "UNKNOWN_REGION", "us-east-9",
-     "us-east-2"),
-])
+@pytest.mark.parametrize(
+    ("bad", "field", "code", "named", "suggested"),
+    [
+        ({"model_id": "gpt-4oo"}, "model_id", "UNKNOWN_MODEL", "gpt-4oo", "gpt-4o"),
+        (
+            {"model_id": "llama_31_8b", "node_id": "aws:p4d.24xlarg"},
+            "node_id",
+            "UNKNOWN_NODE",
+            "aws:p4d.24xlarg",
+            "aws-p4d-24xlarge",
+        ),
+        (
+            {"model_id": "llama_31_8b", "managed_service_id": "aws-bedrok"},
+            "managed_service_id",
+            "UNKNOWN_SERVICE",
+            "aws-bedrok",
+            "aws-bedrock",
+        ),
+        ({"model_id": "llama_31_8b", "country": "QQ"}, "country", "UNKNOWN_COUNTRY", "QQ", None),
+        (
+            {"model_id": "llama_31_8b", "cloud_region": "us-east-9"},
+            "cloud_region",
+            "UNKNOWN_REGION",
+            "us-east-9",
+            "us-east-2",
+        ),
+    ],
+)
 def test_unknown_names_are_row_errors_with_suggestions(
-    client: FlaskClient, bad: dict[str, Any], field: str, code: str, named: str, suggested: str | None,
+    client: FlaskClient,
+    bad: dict[str, Any],
+    field: str,
+    code: str,
+    named: str,
+    suggested: str | None,
 ) -> None:
     good = {"model_id": "gpt-4o", "input_tokens": 10, "output_tokens": 10}
     body = post(client, [good, {**bad, "input_tokens": 10}, good])
@@ -124,18 +173,21 @@ def test_video_without_frames_is_a_row_error(client: FlaskClient) -> None:
     assert body["rows"][0]["error"]["details"]["field"] == "output_video_frames"
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"rows": [{"model_id": "gpt-4o", "input_tokens": "many"}]}, "rows.0.input_tokens"),
-    ({"rows": [{"model_id": "gpt-4o", "input_tokens": -1}]}, "rows.0.input_tokens"),
-    ({"rows": [{"model_id": "gpt-4o", "output_images": ["big"]}]}, "rows.0.output_images.0"),
-    ({"rows": [{"model_id": "gpt-4o", "input_steps": 0}]}, "rows.0.input_steps"),
-    ({"rows": [{"model_id": "gpt-4o", "input_token": 5}]}, "rows.0.input_token"),
-    ({"rows": [{"model_id": "gpt-4o", "task": "dancing"}]}, "rows.0.task"),
-    ({"rows": [{"model_id": "gpt-4o", "country": "USA"}]}, "rows.0.country"),
-    ({"rows": "all of them"}, "rows"),
-    ({"row": []}, "row"),
-    ({"rows": [{"model_id": "gpt-4o"}] * 1001}, "rows"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"rows": [{"model_id": "gpt-4o", "input_tokens": "many"}]}, "rows.0.input_tokens"),
+        ({"rows": [{"model_id": "gpt-4o", "input_tokens": -1}]}, "rows.0.input_tokens"),
+        ({"rows": [{"model_id": "gpt-4o", "output_images": ["big"]}]}, "rows.0.output_images.0"),
+        ({"rows": [{"model_id": "gpt-4o", "input_steps": 0}]}, "rows.0.input_steps"),
+        ({"rows": [{"model_id": "gpt-4o", "input_token": 5}]}, "rows.0.input_token"),
+        ({"rows": [{"model_id": "gpt-4o", "task": "dancing"}]}, "rows.0.task"),
+        ({"rows": [{"model_id": "gpt-4o", "country": "USA"}]}, "rows.0.country"),
+        ({"rows": "all of them"}, "rows"),
+        ({"row": []}, "row"),
+        ({"rows": [{"model_id": "gpt-4o"}] * 1001}, "rows"),
+    ],
+)
 def test_bad_requests_name_the_field(client: FlaskClient, payload: Any, field: str) -> None:
     response = client.post("/v1/impact", json=payload)
     assert response.status_code == 400
@@ -165,5 +217,10 @@ def test_unknown_endpoint_and_method_use_the_error_shape(client: FlaskClient) ->
 
 def test_empty_request_is_fine(client: FlaskClient) -> None:
     body = post(client, [])
-    assert body == {"rows": [], "total_energy_wh": 0.0, "total_gco2e": 0.0, "total_mlh2o": 0.0,
-                    "has_errors": False}
+    assert body == {
+        "rows": [],
+        "total_energy_wh": 0.0,
+        "total_gco2e": 0.0,
+        "total_mlh2o": 0.0,
+        "has_errors": False,
+    }

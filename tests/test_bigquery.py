@@ -16,8 +16,16 @@ def call(**values: Any) -> list[Any]:
 
 
 def bq(client: FlaskClient, calls: list[Any], **extra: Any) -> Any:
-    return client.post("/", json={"requestId": "abc", "caller": "//bigquery/jobs/1", "sessionUser": "a@b.c",
-                                  "calls": calls, **extra})
+    return client.post(
+        "/",
+        json={
+            "requestId": "abc",
+            "caller": "//bigquery/jobs/1",
+            "sessionUser": "a@b.c",
+            "calls": calls,
+            **extra,
+        },
+    )
 
 
 def replies(client: FlaskClient, calls: list[Any]) -> list[dict[str, Any]]:
@@ -35,11 +43,30 @@ def impact_total(client: FlaskClient, row: dict[str, Any]) -> dict[str, float]:
 
 
 def test_a_call_equals_the_impact_endpoint(client: FlaskClient) -> None:
-    got = replies(client, [call(model_id="gpt-4o", task="text-generation", input_tokens=100, output_tokens=50,
-                                cloud_region="us-central1", utc_datetime="2024-03-15T10:30:00Z")])
-    assert got[0] == impact_total(client, {"model_id": "gpt-4o", "task": "text-generation", "input_tokens": 100,
-                                           "output_tokens": 50, "cloud_region": "us-central1",
-                                           "utc_datetime": "2024-03-15T10:30:00Z"})
+    got = replies(
+        client,
+        [
+            call(
+                model_id="gpt-4o",
+                task="text-generation",
+                input_tokens=100,
+                output_tokens=50,
+                cloud_region="us-central1",
+                utc_datetime="2024-03-15T10:30:00Z",
+            )
+        ],
+    )
+    assert got[0] == impact_total(
+        client,
+        {
+            "model_id": "gpt-4o",
+            "task": "text-generation",
+            "input_tokens": 100,
+            "output_tokens": 50,
+            "cloud_region": "us-central1",
+            "utc_datetime": "2024-03-15T10:30:00Z",
+        },
+    )
 
 
 def test_nulls_strings_for_integers_and_short_calls(client: FlaskClient) -> None:
@@ -47,23 +74,37 @@ def test_nulls_strings_for_integers_and_short_calls(client: FlaskClient) -> None
     as_ints = call(model_id="llama_31_8b", input_tokens=100, output_tokens=500)
     got = replies(client, [as_strings, as_ints, as_ints[:17], as_ints[:19]])
     assert got[0] == got[1] == got[2] == got[3]
-    assert got[0]["usage_energy_wh"] == impact_total(client, {"model_id": "llama_31_8b", "input_tokens": 100,
-                                                               "output_tokens": 500})["usage_energy_wh"]
+    assert (
+        got[0]["usage_energy_wh"]
+        == impact_total(client, {"model_id": "llama_31_8b", "input_tokens": 100, "output_tokens": 500})[
+            "usage_energy_wh"
+        ]
+    )
 
 
 def test_images_as_strings(client: FlaskClient) -> None:
-    one = call(model_id="stable_diffusion_xl_base_1_0", task="text-to-image", output_images="1024x1024",
-               input_steps=30)
-    two = call(model_id="stable_diffusion_xl_base_1_0", task="text-to-image", output_images='["1024x1024","1024x1024"]',
-               input_steps=30)
+    one = call(
+        model_id="stable_diffusion_xl_base_1_0",
+        task="text-to-image",
+        output_images="1024x1024",
+        input_steps=30,
+    )
+    two = call(
+        model_id="stable_diffusion_xl_base_1_0",
+        task="text-to-image",
+        output_images='["1024x1024","1024x1024"]',
+        input_steps=30,
+    )
     got = replies(client, [one, two])
     assert got[1]["usage_energy_wh"] == pytest.approx(2 * got[0]["usage_energy_wh"], rel=0.02)
 
 
 def test_a_bad_call_among_good_ones(client: FlaskClient) -> None:
     good = call(model_id="gpt-4o", input_tokens=10, output_tokens=10)
-    got = replies(client, [good, call(model_id="gpt-9", input_tokens=1), call(model_id="gpt-4o", input_tokens="x"),
-                           good])
+    got = replies(
+        client,
+        [good, call(model_id="gpt-9", input_tokens=1), call(model_id="gpt-4o", input_tokens="x"), good],
+    )
     assert got[0] == got[3] and "usage_energy_wh" in got[0]
     assert "gpt-9" in got[1]["error"] and got[1]["field"] == "model_id"
     assert got[2]["field"] == "input_tokens"
@@ -78,11 +119,19 @@ def test_a_thousand_calls_and_the_same_request_id_twice(client: FlaskClient) -> 
     assert len(first.get_json()["replies"]) == 1000
 
 
-@pytest.mark.parametrize("body", [
-    b"not json", b"[]", b'{"calls": 3}', b'{"requestId": "x"}', b'{"calls": [["too", "short"]]}',
-    b'{"calls": [[' + b",".join([b"null"] * 22) + b"]]}", b'{"calls": [' + b",".join([b"[" + b",".join(
-        [b"null"] * 17) + b"]"] * 1001) + b"]}", b'{"calls": [], "userDefinedContext": "x"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"calls": 3}',
+        b'{"requestId": "x"}',
+        b'{"calls": [["too", "short"]]}',
+        b'{"calls": [[' + b",".join([b"null"] * 22) + b"]]}",
+        b'{"calls": [' + b",".join([b"[" + b",".join([b"null"] * 17) + b"]"] * 1001) + b"]}",
+        b'{"calls": [], "userDefinedContext": "x"}',
+    ],
+)
 def test_bad_envelopes_are_400_with_a_short_error_message(client: FlaskClient, body: bytes) -> None:
     response = client.post("/", data=body, content_type="application/json")
     assert response.status_code == 400

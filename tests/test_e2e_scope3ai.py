@@ -70,13 +70,36 @@ def test_row_errors_pass_the_clients_validation(scope3: Client) -> None:
 
 
 def test_bigquery_through_the_client(scope3: Client) -> None:
-    calls = [["gpt-4o", None, None, None, "2024-03-15T10:30:00Z", None, None, "us-central1", None, None, None, None,
-              "text-generation", 100, 50, None, None],
-             ["gpt-9", None, None, None, None, None, None, None, None, None, None, None, None, 1, 1, None, None]]
+    calls = [
+        [
+            "gpt-4o",
+            None,
+            None,
+            None,
+            "2024-03-15T10:30:00Z",
+            None,
+            None,
+            "us-central1",
+            None,
+            None,
+            None,
+            None,
+            "text-generation",
+            100,
+            50,
+            None,
+            None,
+        ],
+        ["gpt-9", None, None, None, None, None, None, None, None, None, None, None, None, 1, 1, None, None],
+    ]
     # A dict body: the client's ImpactBigQueryRequest rejects the nulls BigQuery sends for NULL arguments
     # (its `Call` items are `str | int`, the spec says nullable); its response model still validates our reply.
-    request = {"requestId": "r1", "caller": "//bigquery.googleapis.com/projects/p/jobs/j",
-               "sessionUser": "user@example.com", "calls": calls}
+    request = {
+        "requestId": "r1",
+        "caller": "//bigquery.googleapis.com/projects/p/jobs/j",
+        "sessionUser": "user@example.com",
+        "calls": calls,
+    }
     response = scope3.calculate_impact_big_query(request)  # type: ignore[arg-type]
     assert isinstance(response, ImpactBigQueryResponse)
     assert len(response.replies) == 2

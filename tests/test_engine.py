@@ -21,18 +21,46 @@ from server.engine import (
 from server.engine.hardware import gpus_for_weights
 
 CAL = Calibration(
-    llm_log_intercept=math.log(0.2), llm_exp_active_params=0.0, llm_exp_total_params=0.0, llm_exp_batch=0.0,
-    llm_exp_gpu_count=0.0, llm_factor_1byte=0.8, llm_factor_4bit=0.6,
-    diffusion_log_intercept=math.log(2.0), diffusion_exp_params=1.0, diffusion_exp_steps=1.0,
-    diffusion_exp_pixels=1.0, diffusion_batch_size=1.0, diffusion_exp_batch=0.0,
-    gpu_serving_power_fraction=0.5, llm_gpu_factors={"ref": 1.0}, diffusion_gpu_factors={"ref": 1.0},
+    llm_log_intercept=math.log(0.2),
+    llm_exp_active_params=0.0,
+    llm_exp_total_params=0.0,
+    llm_exp_batch=0.0,
+    llm_exp_gpu_count=0.0,
+    llm_factor_1byte=0.8,
+    llm_factor_4bit=0.6,
+    diffusion_log_intercept=math.log(2.0),
+    diffusion_exp_params=1.0,
+    diffusion_exp_steps=1.0,
+    diffusion_exp_pixels=1.0,
+    diffusion_batch_size=1.0,
+    diffusion_exp_batch=0.0,
+    gpu_serving_power_fraction=0.5,
+    llm_gpu_factors={"ref": 1.0},
+    diffusion_gpu_factors={"ref": 1.0},
 )
-GPU = GpuSpec(id="ref", max_power_w=1000.0, idle_power_w=100.0, memory_gb=80.0, peak_tflops_bf16=1000.0,
-              performance_ratio_to_h200=1.0, embodied_emissions_kgco2e=200.0, embodied_water_ml=100_000.0,
-              host_power_intercept_w=0.0, host_power_per_gpu_w=0.0)
-NODE = NodeSpec(gpu=GPU, gpu_count=1, server_gpu_count=1, host_power_w_ex_gpu=250.0,
-                average_utilization_rate=0.5, embodied_emissions_kgco2e_ex_gpu=1000.0, embodied_water_l_ex_gpu=0.0,
-                use_life_years=2.0, batch_size=16.0)
+GPU = GpuSpec(
+    id="ref",
+    max_power_w=1000.0,
+    idle_power_w=100.0,
+    memory_gb=80.0,
+    peak_tflops_bf16=1000.0,
+    performance_ratio_to_h200=1.0,
+    embodied_emissions_kgco2e=200.0,
+    embodied_water_ml=100_000.0,
+    host_power_intercept_w=0.0,
+    host_power_per_gpu_w=0.0,
+)
+NODE = NodeSpec(
+    gpu=GPU,
+    gpu_count=1,
+    server_gpu_count=1,
+    host_power_w_ex_gpu=250.0,
+    average_utilization_rate=0.5,
+    embodied_emissions_kgco2e_ex_gpu=1000.0,
+    embodied_water_l_ex_gpu=0.0,
+    use_life_years=2.0,
+    batch_size=16.0,
+)
 SITE = SiteSpec(pue=1.5, wue_l_per_kwh=0.5, gco2e_per_kwh=400.0, grid_water_l_per_kwh=2.0)
 MODEL = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=2.0)
 
@@ -56,8 +84,14 @@ def test_text_request_by_hand() -> None:
 
 
 def test_training_amortised_per_request() -> None:
-    training = TrainingSpec(usage_energy_kwh=1000, usage_emissions_kgco2e=500, usage_water_l=2000,
-                            embodied_emissions_kgco2e=100, embodied_water_l=50, lifetime_requests=365 * 1000)
+    training = TrainingSpec(
+        usage_energy_kwh=1000,
+        usage_emissions_kgco2e=500,
+        usage_water_l=2000,
+        embodied_emissions_kgco2e=100,
+        embodied_water_l=50,
+        lifetime_requests=365 * 1000,
+    )
     p = prepare(model=MODEL, node=NODE, site=SITE, training=training, calibration=CAL)
     _, per_request, _ = estimate(p, Workload(TaskKind.TEXT, output_tokens=1))
     assert per_request.usage_energy_wh == pytest.approx(1_000_000 / 365_000)

@@ -15,8 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_requirements_txt_lists_the_package_dependencies() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    listed = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    listed = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert sorted(listed) == sorted(declared)
     assert any(line.startswith("gunicorn") for line in listed)
 

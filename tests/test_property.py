@@ -13,15 +13,28 @@ from server.schemas.impact import ImpactRequest, ImpactResponse
 
 ROW_SCHEMA = ImpactRequest.model_json_schema()
 KNOWN = {
-    "model_id": st.sampled_from(["gpt-4o", "llama_31_8b", "stable_diffusion_xl_base_1_0", "whisper-1", "tts-1",
-                                 "wan2_1_t2v_14b", "text-embedding-3-small", "nope"]),
+    "model_id": st.sampled_from(
+        [
+            "gpt-4o",
+            "llama_31_8b",
+            "stable_diffusion_xl_base_1_0",
+            "whisper-1",
+            "tts-1",
+            "wan2_1_t2v_14b",
+            "text-embedding-3-small",
+            "nope",
+        ]
+    ),
     "managed_service_id": st.sampled_from(["aws-bedrock", "openai", "azure-openai", "nope-service"]),
     "node_id": st.sampled_from(["aws:p4d.24xlarge", "gcp-a3-highgpu-8g", "nope"]),
     "country": st.sampled_from(["US", "FR", "PL", "IN", "ZZ", "QQ"]),
     "cloud_region": st.sampled_from(["us-east-1", "europe-west4", "westeurope", "mars-1"]),
 }
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                            HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def realistic_row() -> st.SearchStrategy[dict[str, Any]]:
@@ -39,14 +52,15 @@ def test_schema_valid_requests_are_answered(client: FlaskClient, rows: list[dict
         ImpactResponse.model_validate(response.get_json())
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                    max_leaves=10)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
 
 
 @SETTINGS
-@given(row=st.dictionaries(st.sampled_from(sorted(ROW_SCHEMA["$defs"]["ImpactRow"]["properties"])), JSON,
-                           max_size=6))
+@given(row=st.dictionaries(st.sampled_from(sorted(ROW_SCHEMA["$defs"]["ImpactRow"]["properties"])), JSON, max_size=6))
 def test_wrong_types_are_4xx_never_500(client: FlaskClient, row: dict[str, Any]) -> None:
     response = client.post("/v1/impact", json={"rows": [row]})
     assert response.status_code in (200, 400), response.data[:500]

@@ -24,10 +24,27 @@ bp = Blueprint("bigquery", __name__)
 
 # The spec's argument order (`ImpactBigQueryRequest.calls.items`). The last four are optional.
 CALL_ARGUMENTS = (
-    "model_id", "model_family", "model_name", "model_hugging_face_path", "utc_datetime",
-    "node_id", "cloud_id", "cloud_region", "cloud_instance_id", "managed_service_id",
-    "country", "region", "task", "input_tokens", "output_tokens", "input_images", "output_images",
-    "output_video_resolution", "output_video_frames", "input_audio_seconds", "input_steps",
+    "model_id",
+    "model_family",
+    "model_name",
+    "model_hugging_face_path",
+    "utc_datetime",
+    "node_id",
+    "cloud_id",
+    "cloud_region",
+    "cloud_instance_id",
+    "managed_service_id",
+    "country",
+    "region",
+    "task",
+    "input_tokens",
+    "output_tokens",
+    "input_images",
+    "output_images",
+    "output_video_resolution",
+    "output_video_frames",
+    "input_audio_seconds",
+    "input_steps",
 )
 MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
 ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
@@ -95,7 +112,8 @@ def envelope_calls(body: Any) -> list[list[Any]]:
         if not isinstance(call, list) or not MIN_ARGUMENTS <= len(call) <= MAX_ARGUMENTS:
             raise EnvelopeError(
                 f"calls[{index}]: expected a list of {MIN_ARGUMENTS} to {MAX_ARGUMENTS} arguments in the order "
-                + ", ".join(CALL_ARGUMENTS))
+                + ", ".join(CALL_ARGUMENTS)
+            )
     return calls
 
 

@@ -57,21 +57,23 @@ def get_gpu(gpu_id: str) -> Response:
     return json_response(found.wire)
 
 
+NODE_FILTERS = {
+    "service": "managed_service_id",
+    "cloud": "cloud_id",
+    "gpu": "gpu_id",
+    "instance": "cloud_instance_id",
+}
+
+
 @bp.get("/node")
 def list_nodes() -> Response:
     nodes = [n.row for n in catalog().nodes.values()]
     if query_flag("custom"):
         nodes = []  # every node here is global; custom nodes come with accounts
-    filters = {
-        "service": lambda r, v: norm(r.managed_service_id or "") == v,
-        "cloud": lambda r, v: norm(r.cloud_id or "") == v,
-        "gpu": lambda r, v: norm(r.gpu_id) == v,
-        "instance": lambda r, v: norm(r.cloud_instance_id or "") == v,
-    }
-    for name, keep in filters.items():
+    for name, column in NODE_FILTERS.items():
         value = request.args.get(name)
         if value:
-            nodes = [r for r in nodes if keep(r, norm(value))]
+            nodes = [r for r in nodes if norm(getattr(r, column) or "") == norm(value)]
     return _page("nodes", [catalog().nodes[r.id].wire for r in nodes])
 
 

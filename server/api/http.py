@@ -66,4 +66,4 @@ def paginate(items: list[Any]) -> tuple[list[Any], dict[str, str]]:
     if start + limit < len(items):
         args = {**request.args.to_dict(), "page": str(page + 1), "limit": str(limit)}
         headers["Link"] = f'<{request.base_url}?{urlencode(args)}>; rel="next"'
-    return items[start:start + limit], headers
+    return items[start : start + limit], headers

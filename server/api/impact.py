@@ -29,7 +29,6 @@ def impact() -> Response:
         if first["type"] == "json_invalid":
             raise BadRequest(f"malformed JSON: {first['msg']}", reason="json_invalid") from exc
         if first["type"] == "too_long" and tuple(first["loc"]) == ("rows",):
-            raise BadRequest(f"rows: at most {MAX_ROWS} rows per request", field="rows",
-                             reason="too_long") from exc
+            raise BadRequest(f"rows: at most {MAX_ROWS} rows per request", field="rows", reason="too_long") from exc
         raise from_validation_error(exc) from exc
     return json_response(run_impact(pipeline(), body.rows, debug=debug))

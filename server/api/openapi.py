@@ -18,7 +18,15 @@ bp = Blueprint("openapi", __name__)
 
 REF = "#/components/schemas/{model}"
 WIRE_MODELS: tuple[type[BaseModel], ...] = (
-    StatusResponse, Error, ImpactRequest, ImpactResponse, Model, ModelResponse, GPU, GPUResponse, Node,
+    StatusResponse,
+    Error,
+    ImpactRequest,
+    ImpactResponse,
+    Model,
+    ModelResponse,
+    GPU,
+    GPUResponse,
+    Node,
     NodeResponse,
 )
 
@@ -31,19 +39,36 @@ def _json(name: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
 
 
-ERRORS = {str(code): _json("Error", text) for code, text in (
-    (400, "Invalid request"), (401, "Unauthorized"), (406, "Not acceptable"), (415, "Unsupported media type"),
-    (429, "Too many requests"))}
+ERRORS = {
+    str(code): _json("Error", text)
+    for code, text in (
+        (400, "Invalid request"),
+        (401, "Unauthorized"),
+        (406, "Not acceptable"),
+        (415, "Unsupported media type"),
+        (429, "Too many requests"),
+    )
+}
 
 
 def _get(summary: str, response: str, *, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"get": {"summary": summary, "parameters": params or [],
-                    "responses": {"200": _json(response, summary), **ERRORS}}}
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": params or [],
+            "responses": {"200": _json(response, summary), **ERRORS},
+        }
+    }
 
 
 def _query(name: str, kind: str = "string", description: str = "") -> dict[str, Any]:
-    return {"in": "query", "name": name, "required": False, "schema": {"type": kind},
-            "description": description}
+    return {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "schema": {"type": kind},
+        "description": description,
+    }
 
 
 def _path(name: str) -> dict[str, Any]:
@@ -58,50 +83,106 @@ def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema([(m, "validation") for m in WIRE_MODELS], ref_template=REF)
     not_found = {"404": _json("Error", "Not found")}
     bigquery_body = {
-        "type": "object", "required": ["calls"],
-        "properties": {"requestId": {"type": "string"}, "caller": {"type": "string"},
-                       "sessionUser": {"type": "string"}, "userDefinedContext": {"type": "object"},
-                       "calls": {"type": "array", "maxItems": 1000,
-                                 "items": {"type": "array", "minItems": 17, "maxItems": 21}}},
+        "type": "object",
+        "required": ["calls"],
+        "properties": {
+            "requestId": {"type": "string"},
+            "caller": {"type": "string"},
+            "sessionUser": {"type": "string"},
+            "userDefinedContext": {"type": "object"},
+            "calls": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {"type": "array", "minItems": 17, "maxItems": 21},
+            },
+        },
     }
     paths: dict[str, Any] = {
         "/status": _get("Server status", "StatusResponse"),
-        "/v1/impact": {"post": {
-            "summary": "Impact metrics for up to 1000 inference rows",
-            "parameters": [_query("debug", "boolean", "Return debug information")],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ImpactRequest")}}},
-            "responses": {"200": _json("ImpactResponse", "Impact metrics"), **ERRORS},
-        }},
+        "/v1/impact": {
+            "post": {
+                "summary": "Impact metrics for up to 1000 inference rows",
+                "parameters": [_query("debug", "boolean", "Return debug information")],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("ImpactRequest")}},
+                },
+                "responses": {"200": _json("ImpactResponse", "Impact metrics"), **ERRORS},
+            }
+        },
         "/model": _get("List models", "ModelResponse", params=[_query("family"), *PAGE]),
-        "/model/{modelId}": {"get": {**_get("Get a model", "Model", params=[_path("modelId")])["get"],
-                                     "responses": {"200": _json("Model", "A model"), **not_found}}},
+        "/model/{modelId}": {
+            "get": {
+                **_get("Get a model", "Model", params=[_path("modelId")])["get"],
+                "responses": {"200": _json("Model", "A model"), **not_found},
+            }
+        },
         "/gpu": _get("List GPUs", "GPUResponse", params=PAGE),
-        "/gpu/{gpuId}": {"get": {**_get("Get a GPU", "GPU", params=[_path("gpuId")])["get"],
-                                 "responses": {"200": _json("GPU", "A GPU"), **not_found}}},
-        "/node": _get("List nodes", "NodeResponse", params=[
-            _query("service"), _query("cloud"), _query("custom", "boolean"), _query("gpu"), _query("instance"),
-            *PAGE]),
-        "/node/{nodeId}": {"get": {**_get("Get a node", "Node", params=[_path("nodeId")])["get"],
-                                   "responses": {"200": _json("Node", "A node"), **not_found}}},
-        "/": {"post": {
-            "summary": "BigQuery remote function: one impact row per call",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": bigquery_body}}},
-            "responses": {
-                "200": {"description": "One reply per call", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["replies"],
-                    "properties": {"replies": {"type": "array", "items": {"type": "string"}}}}}}},
-                "400": {"description": "Unusable envelope", "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["errorMessage"],
-                    "properties": {"errorMessage": {"type": "string"}}}}}},
-            },
-        }},
+        "/gpu/{gpuId}": {
+            "get": {
+                **_get("Get a GPU", "GPU", params=[_path("gpuId")])["get"],
+                "responses": {"200": _json("GPU", "A GPU"), **not_found},
+            }
+        },
+        "/node": _get(
+            "List nodes",
+            "NodeResponse",
+            params=[
+                _query("service"),
+                _query("cloud"),
+                _query("custom", "boolean"),
+                _query("gpu"),
+                _query("instance"),
+                *PAGE,
+            ],
+        ),
+        "/node/{nodeId}": {
+            "get": {
+                **_get("Get a node", "Node", params=[_path("nodeId")])["get"],
+                "responses": {"200": _json("Node", "A node"), **not_found},
+            }
+        },
+        "/": {
+            "post": {
+                "summary": "BigQuery remote function: one impact row per call",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": bigquery_body}}},
+                "responses": {
+                    "200": {
+                        "description": "One reply per call",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["replies"],
+                                    "properties": {"replies": {"type": "array", "items": {"type": "string"}}},
+                                }
+                            }
+                        },
+                    },
+                    "400": {
+                        "description": "Unusable envelope",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["errorMessage"],
+                                    "properties": {"errorMessage": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                },
+            }
+        },
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "AI impact estimates (Scope3 AI API compatible)", "version": "0.1.0"},
         "paths": paths,
-        "components": {"schemas": schemas["$defs"],
-                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
         "security": [{"bearerAuth": []}],
     }
 

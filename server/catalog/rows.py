@@ -28,10 +28,13 @@ Source = Annotated[str, Field(min_length=3)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 RegionCode = Annotated[Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None, BeforeValidator(_blank_to_none)]
 
-
-def _optional(constraint: object) -> object:
-    """A blank cell is None; a filled one must meet `constraint` (a pydantic Field)."""
-    return Annotated[Annotated[float, constraint] | None, BeforeValidator(_blank_to_none)]
+# Optional numbers with bounds: a blank cell is None, a filled one must be in range.
+OptPowerW = Annotated[Annotated[float, Field(ge=0, le=10000)] | None, BeforeValidator(_blank_to_none)]
+OptFraction = Annotated[Annotated[float, Field(gt=0, le=1)] | None, BeforeValidator(_blank_to_none)]
+OptHostAmount = Annotated[Annotated[float, Field(ge=0, le=100000)] | None, BeforeValidator(_blank_to_none)]
+OptLifeYears = Annotated[Annotated[float, Field(ge=1, le=30)] | None, BeforeValidator(_blank_to_none)]
+OptGridIntensity = Annotated[Annotated[float, Field(ge=0, le=2000)] | None, BeforeValidator(_blank_to_none)]
+OptPue = Annotated[Annotated[float, Field(ge=1)] | None, BeforeValidator(_blank_to_none)]
 
 
 class Row(BaseModel):
@@ -60,8 +63,9 @@ class ModelRow(Row):
     params_estimated: bool = False
     default_service: OptStr = None
     default_steps: OptInt = None
-    default_resolution: Annotated[Annotated[str, Field(pattern=r"^\d{1,5}x\d{1,5}$")] | None,
-                                  BeforeValidator(_blank_to_none)] = None
+    default_resolution: Annotated[
+        Annotated[str, Field(pattern=r"^\d{1,5}x\d{1,5}$")] | None, BeforeValidator(_blank_to_none)
+    ] = None
     training_usage_energy_kwh: Opt = None
     training_usage_emissions_kgco2e: Opt = None
     training_usage_water_l: Opt = None
@@ -96,11 +100,11 @@ class NodeRow(Row):
     gpu_count: Annotated[int, Field(ge=0, le=10000)]
     cpu_count: Annotated[int, Field(ge=1, le=10000)]
     memory_gb: Opt = None
-    idle_power_w_ex_gpu: _optional(Field(ge=0, le=10000)) = None
-    average_utilization_rate: _optional(Field(gt=0, le=1)) = None
-    embodied_emissions_kgco2e_ex_gpu: _optional(Field(ge=0, le=100000)) = None
-    embodied_water_l_ex_gpu: _optional(Field(ge=0, le=100000)) = None
-    use_life_years: _optional(Field(ge=1, le=30)) = None
+    idle_power_w_ex_gpu: OptPowerW = None
+    average_utilization_rate: OptFraction = None
+    embodied_emissions_kgco2e_ex_gpu: OptHostAmount = None
+    embodied_water_l_ex_gpu: OptHostAmount = None
+    use_life_years: OptLifeYears = None
 
 
 class CloudRow(Row):
@@ -117,8 +121,8 @@ class CloudRegionRow(Row):
     country: Country
     region_code: RegionCode = None
     city: OptStr = None
-    gco2e_per_kwh: _optional(Field(ge=0, le=2000)) = None
-    pue: _optional(Field(ge=1)) = None
+    gco2e_per_kwh: OptGridIntensity = None
+    pue: OptPue = None
 
 
 class ManagedServiceRow(Row):

@@ -86,10 +86,21 @@ def _training_spec(row: ModelRow) -> TrainingSpec:
 
 
 MODEL_WIRE_FIELDS = (
-    "name", "family", "hugging_face_path", "total_params_billions", "number_of_experts",
-    "params_per_expert_billions", "datatype", "task", "training_usage_energy_kwh",
-    "training_usage_emissions_kgco2e", "training_usage_water_l", "training_embodied_emissions_kgco2e",
-    "training_embodied_water_l", "estimated_use_life_days", "estimated_requests_per_day",
+    "name",
+    "family",
+    "hugging_face_path",
+    "total_params_billions",
+    "number_of_experts",
+    "params_per_expert_billions",
+    "datatype",
+    "task",
+    "training_usage_energy_kwh",
+    "training_usage_emissions_kgco2e",
+    "training_usage_water_l",
+    "training_embodied_emissions_kgco2e",
+    "training_embodied_water_l",
+    "estimated_use_life_days",
+    "estimated_requests_per_day",
 )
 
 
@@ -100,36 +111,58 @@ def _model_wire(row: ModelRow) -> dict[str, Any]:
         value = getattr(row, name)
         if value is not None:
             wire[name] = value
-    wire |= {"customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
-             "created_by": CATALOG_CREATED_BY}
+    wire |= {
+        "customer_id": CATALOG_CUSTOMER_ID,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "created_by": CATALOG_CREATED_BY,
+    }
     return wire
 
 
 def _gpu_wire(row: GpuRow) -> dict[str, Any]:
     stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
     return {
-        "id": row.id, "name": row.name, "max_power_w": row.max_power_w,
+        "id": row.id,
+        "name": row.name,
+        "max_power_w": row.max_power_w,
         "embodied_emissions_kgco2e": row.embodied_emissions_kgco2e,
         "embodied_water_mlh2o": row.embodied_water_mlh2o,
         "performance_ratio_to_h200": row.performance_ratio_to_h200,
-        "ols_coefficient_gpu_count": row.ols_coefficient_gpu_count, "ols_intercept": row.ols_intercept,
-        "customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
+        "ols_coefficient_gpu_count": row.ols_coefficient_gpu_count,
+        "ols_intercept": row.ols_intercept,
+        "customer_id": CATALOG_CUSTOMER_ID,
+        "created_at": stamp,
+        "updated_at": stamp,
         "created_by": CATALOG_CREATED_BY,
     }
 
 
 NODE_WIRE_FIELDS = (
-    "id", "cloud_id", "cloud_instance_id", "managed_service_id", "gpu_id", "gpu_count", "cpu_count",
-    "idle_power_w_ex_gpu", "average_utilization_rate", "embodied_emissions_kgco2e_ex_gpu",
-    "embodied_water_l_ex_gpu", "use_life_years",
+    "id",
+    "cloud_id",
+    "cloud_instance_id",
+    "managed_service_id",
+    "gpu_id",
+    "gpu_count",
+    "cpu_count",
+    "idle_power_w_ex_gpu",
+    "average_utilization_rate",
+    "embodied_emissions_kgco2e_ex_gpu",
+    "embodied_water_l_ex_gpu",
+    "use_life_years",
 )
 
 
 def _node_wire(row: NodeRow) -> dict[str, Any]:
     stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
     wire = {name: getattr(row, name) for name in NODE_WIRE_FIELDS if getattr(row, name) is not None}
-    return wire | {"customer_id": CATALOG_CUSTOMER_ID, "created_at": stamp, "updated_at": stamp,
-                   "created_by": CATALOG_CREATED_BY}
+    return wire | {
+        "customer_id": CATALOG_CUSTOMER_ID,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "created_by": CATALOG_CREATED_BY,
+    }
 
 
 def _gpu_spec(row: GpuRow) -> GpuSpec:
@@ -175,9 +208,7 @@ class Catalog:
                 spellings.append(row.hugging_face_path)
             for key in spellings:
                 self.model_keys.setdefault(norm(key), row.id)
-        self.model_ids_and_aliases = {
-            norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)
-        }
+        self.model_ids_and_aliases = {norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)}
 
         self.clouds = {row.id: row for row in read_rows(catalog_dir / "clouds.csv", CloudRow)}
         self.nodes: dict[str, CatalogNode] = {}
@@ -192,8 +223,7 @@ class Catalog:
             if node.row.cloud_instance_id and not node.row.managed_service_id:
                 self.instance_keys.setdefault(norm(node.row.cloud_instance_id), []).append(node.row.id)
 
-        self.services = {row.id: row for row in read_rows(catalog_dir / "managed_services.csv",
-                                                          ManagedServiceRow)}
+        self.services = {row.id: row for row in read_rows(catalog_dir / "managed_services.csv", ManagedServiceRow)}
         self.service_keys = {norm(sid): sid for sid in self.services}
         self.regions: dict[str, CloudRegionRow] = {}
         for region_row in read_rows(catalog_dir / "cloud_regions.csv", CloudRegionRow):
@@ -202,12 +232,12 @@ class Catalog:
 
         grid: dict[tuple[str, str | None], list[tuple[int, float]]] = {}
         for grid_row in read_rows(catalog_dir / "grid_intensity.csv", GridIntensityRow):
-            grid.setdefault((grid_row.country, grid_row.region), []).append(
-                (grid_row.year, grid_row.gco2e_per_kwh))
+            grid.setdefault((grid_row.country, grid_row.region), []).append((grid_row.year, grid_row.gco2e_per_kwh))
         self.grid = {key: sorted(values) for key, values in grid.items()}
         self.countries = frozenset(country for country, _ in self.grid)
-        self.grid_water = {row.country: row.water_l_per_kwh
-                           for row in read_rows(catalog_dir / "grid_water.csv", GridWaterRow)}
+        self.grid_water = {
+            row.country: row.water_l_per_kwh for row in read_rows(catalog_dir / "grid_water.csv", GridWaterRow)
+        }
         self._check_references()
 
     def _check_references(self) -> None:
@@ -219,8 +249,7 @@ class Catalog:
                 raise CatalogError(f"managed service {service.id!r}: unknown node_id {service.node_id!r}")
         for model in self.models.values():
             if model.row.default_service and model.row.default_service not in self.services:
-                raise CatalogError(
-                    f"model {model.row.id!r}: unknown default_service {model.row.default_service!r}")
+                raise CatalogError(f"model {model.row.id!r}: unknown default_service {model.row.default_service!r}")
         if (WORLD, None) not in self.grid or WORLD not in self.grid_water:
             raise CatalogError(f"grid files need a world-average row (country {WORLD})")
 

@@ -48,10 +48,25 @@ VIDEO_ASPECT_RATIO = 16.0 / 9.0
 
 # Bytes per parameter of each serving precision.
 BYTES_PER_PARAM = {
-    "fp8": 1.0, "fp8-e4m3": 1.0, "fp8-e5m2": 1.0, "bfloat8": 1.0, "int8": 1.0, "uint8": 1.0,
-    "fp16": 2.0, "bfloat16": 2.0, "bf16": 2.0, "int16": 2.0, "uint16": 2.0,
-    "tf32": 4.0, "fp32": 4.0, "int32": 4.0, "uint32": 4.0,
-    "fp64": 8.0, "int64": 8.0, "uint64": 8.0,
-    "int4": 0.5, "uint4": 0.5,
+    "fp8": 1.0,
+    "fp8-e4m3": 1.0,
+    "fp8-e5m2": 1.0,
+    "bfloat8": 1.0,
+    "int8": 1.0,
+    "uint8": 1.0,
+    "fp16": 2.0,
+    "bfloat16": 2.0,
+    "bf16": 2.0,
+    "int16": 2.0,
+    "uint16": 2.0,
+    "tf32": 4.0,
+    "fp32": 4.0,
+    "int32": 4.0,
+    "uint32": 4.0,
+    "fp64": 8.0,
+    "int64": 8.0,
+    "uint64": 8.0,
+    "int4": 0.5,
+    "uint4": 0.5,
 }
 DEFAULT_BYTES_PER_PARAM = 2.0  # bfloat16, the usual published precision of open weights

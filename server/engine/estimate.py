@@ -54,8 +54,9 @@ def diffusion_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
     return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) * (h100_tflops / gpu.peak_tflops_bf16)
 
 
-def decode_j_per_token(model: ModelSpec, gpu: GpuSpec, gpu_count: int, batch_size: float,
-                       calibration: Calibration) -> float:
+def decode_j_per_token(
+    model: ModelSpec, gpu: GpuSpec, gpu_count: int, batch_size: float, calibration: Calibration
+) -> float:
     """GPU energy per output token (J), the ML.ENERGY log-linear fit."""
     cal = calibration
     log_e = (
@@ -99,8 +100,9 @@ def training_per_request(training: TrainingSpec) -> Impacts:
     )
 
 
-def prepare(*, model: ModelSpec, node: NodeSpec, site: SiteSpec, training: TrainingSpec,
-            calibration: Calibration) -> Prepared:
+def prepare(
+    *, model: ModelSpec, node: NodeSpec, site: SiteSpec, training: TrainingSpec, calibration: Calibration
+) -> Prepared:
     gpu = node.gpu
     gpu_count = serving_gpu_count(model, node)
     it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
@@ -128,7 +130,8 @@ def prepare(*, model: ModelSpec, node: NodeSpec, site: SiteSpec, training: Train
 
 def _diffusion_j(p: Prepared, steps: int | None, megapixels: float) -> float:
     n_steps = steps if steps is not None else p.default_steps
-    return p.diffusion_j_per_unit * n_steps**p.diffusion_exp_steps * megapixels**p.diffusion_exp_pixels
+    steps_factor = math.pow(n_steps, p.diffusion_exp_steps)
+    return p.diffusion_j_per_unit * steps_factor * math.pow(megapixels, p.diffusion_exp_pixels)
 
 
 def gpu_energy_j(p: Prepared, w: Workload) -> float:

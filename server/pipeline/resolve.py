@@ -48,9 +48,18 @@ def resolve_key(row: ImpactRow) -> tuple[Any, ...]:
     """Everything about a row that the resolution depends on (not its counts)."""
     hosting = row.hosting
     return (
-        row.model_id, row.model_family, row.model_name, row.model_hugging_face_path,
-        row.managed_service_id, row.node_id, row.cloud_id, row.cloud_instance_id, row.cloud_region,
-        row.country, row.region, row.utc_datetime.year if row.utc_datetime else None,
+        row.model_id,
+        row.model_family,
+        row.model_name,
+        row.model_hugging_face_path,
+        row.managed_service_id,
+        row.node_id,
+        row.cloud_id,
+        row.cloud_instance_id,
+        row.cloud_region,
+        row.country,
+        row.region,
+        row.utc_datetime.year if row.utc_datetime else None,
         tuple(hosting.__dict__.values()) if hosting else None,
     )
 
@@ -68,16 +77,16 @@ def resolve_model(catalog: Catalog, row: ImpactRow) -> CatalogModel:
     elif row.model_family:
         raise RowError("MISSING_MODEL", "model_family needs model_name to pick a model", "model_name")
     else:
-        raise RowError("MISSING_MODEL", "a row needs model_id, model_name or model_hugging_face_path",
-                       "model_id")
+        raise RowError("MISSING_MODEL", "a row needs model_id, model_name or model_hugging_face_path", "model_id")
     if found is None:
         hint = did_you_mean(catalog.suggest_models(asked))
         raise RowError("UNKNOWN_MODEL", f"unknown model '{asked}'{hint}", field, reason="not in the catalog")
     return found
 
 
-def _catalog_node(node: CatalogNode, *, batch: float, utilization: float | None, sized: bool,
-                  catalog: Catalog) -> NodeSpec:
+def _catalog_node(
+    node: CatalogNode, *, batch: float, utilization: float | None, sized: bool, catalog: Catalog
+) -> NodeSpec:
     row = node.row
     return NodeSpec(
         gpu=catalog.gpus[row.gpu_id].spec,
@@ -106,18 +115,24 @@ def _inline_node(catalog: Catalog, hardware: CustomHardware) -> tuple[NodeSpec, 
         server_gpu_count=server_gpus,
         host_power_w_ex_gpu=hardware.idle_power_w_ex_gpu,
         average_utilization_rate=hardware.utilization() or DEFAULT_UTILIZATION,
-        embodied_emissions_kgco2e_ex_gpu=(hardware.embodied_emissions_kgco2e_ex_gpu
-                                          if hardware.embodied_emissions_kgco2e_ex_gpu is not None
-                                          else DEFAULT_HOST_EMBODIED_KGCO2E),
+        embodied_emissions_kgco2e_ex_gpu=(
+            hardware.embodied_emissions_kgco2e_ex_gpu
+            if hardware.embodied_emissions_kgco2e_ex_gpu is not None
+            else DEFAULT_HOST_EMBODIED_KGCO2E
+        ),
         embodied_water_l_ex_gpu=hardware.embodied_water_l_ex_gpu or DEFAULT_HOST_EMBODIED_WATER_L,
         use_life_years=hardware.use_life_years or DEFAULT_USE_LIFE_YEARS,
         batch_size=DEFAULT_BATCH_SIZE,
     )
     wire = {
-        "id": "inline-node", "gpu_id": gpu.row.id, "gpu_count": server_gpus,
-        "cpu_count": hardware.cpu_count or 1, "average_utilization_rate": spec.average_utilization_rate,
+        "id": "inline-node",
+        "gpu_id": gpu.row.id,
+        "gpu_count": server_gpus,
+        "cpu_count": hardware.cpu_count or 1,
+        "average_utilization_rate": spec.average_utilization_rate,
         "embodied_emissions_kgco2e_ex_gpu": spec.embodied_emissions_kgco2e_ex_gpu,
-        "use_life_years": spec.use_life_years, "created_at": "1970-01-01T00:00:00Z",
+        "use_life_years": spec.use_life_years,
+        "created_at": "1970-01-01T00:00:00Z",
         "updated_at": "1970-01-01T00:00:00Z",
     }
     if hardware.idle_power_w_ex_gpu is not None:
@@ -179,8 +194,12 @@ def _country(catalog: Catalog, code: str, field: str) -> str:
     upper = COUNTRY_ALIASES.get(upper, upper)
     if upper not in catalog.countries:
         hint = did_you_mean(close_matches(upper, {c.lower(): c for c in catalog.countries}))
-        raise RowError("UNKNOWN_COUNTRY", f"unknown country '{code}'{hint}", field,
-                       reason="not an ISO 3166-1 alpha-2 code with grid data")
+        raise RowError(
+            "UNKNOWN_COUNTRY",
+            f"unknown country '{code}'{hint}",
+            field,
+            reason="not an ISO 3166-1 alpha-2 code with grid data",
+        )
     return upper
 
 
@@ -203,8 +222,11 @@ def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[Si
         country, region = hosting.service.country, hosting.service.region_code
     else:
         cloud = catalog.clouds.get(hosting.cloud_id or "")
-        region_row = catalog.find_region(cloud.id, cloud.default_cloud_region) if (
-            cloud and cloud.default_cloud_region) else None
+        region_row = (
+            catalog.find_region(cloud.id, cloud.default_cloud_region)
+            if (cloud and cloud.default_cloud_region)
+            else None
+        )
         country, region = (region_row.country, region_row.region_code) if region_row else (WORLD, None)
     if row.region and not row.country:
         raise RowError("MISSING_COUNTRY", "region needs country (e.g. country US, region NY)", "country")
@@ -236,6 +258,11 @@ def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
     site, country, region, gco2e = resolve_site(catalog, row, hosting)
-    prepared = prepare(model=model.spec, node=hosting.node, site=site, training=model.training,
-                       calibration=catalog.calibration)
+    prepared = prepare(
+        model=model.spec,
+        node=hosting.node,
+        site=site,
+        training=model.training,
+        calibration=catalog.calibration,
+    )
     return Resolved(model, prepared, hosting.node_wire, country, region, gco2e)

@@ -15,8 +15,13 @@ from server.pipeline.resolve import Resolved, resolve, resolve_key
 from server.pipeline.tasks import DEFAULT_TASK, task_kind
 from server.schemas.impact import ImpactRow
 
-ZERO_METRICS = {"usage_energy_wh": 0.0, "usage_emissions_gco2e": 0.0, "usage_water_ml": 0.0,
-                "embodied_emissions_gco2e": 0.0, "embodied_water_ml": 0.0}
+ZERO_METRICS = {
+    "usage_energy_wh": 0.0,
+    "usage_emissions_gco2e": 0.0,
+    "usage_water_ml": 0.0,
+    "embodied_emissions_gco2e": 0.0,
+    "embodied_water_ml": 0.0,
+}
 
 
 def metrics(impacts: Impacts) -> dict[str, float]:
@@ -42,8 +47,7 @@ def workload(row: ImpactRow, resolved: Resolved) -> Workload:
     frame_pixels = 0.0
     if kind is TaskKind.VIDEO:
         if not row.output_video_frames:
-            raise RowError("MISSING_FIELD", f"output_video_frames is required for {task}",
-                           "output_video_frames")
+            raise RowError("MISSING_FIELD", f"output_video_frames is required for {task}", "output_video_frames")
         video_frames = float(row.output_video_frames)
         if row.output_video_resolution:
             lines = float(row.output_video_resolution)
@@ -128,8 +132,9 @@ class Pipeline:
         return [self.run_row(row) for row in rows]
 
 
-def wire_row(result: RowResult, *, debug: bool = False, row: ImpactRow | None = None,
-             elapsed_ms: float = 0.0) -> dict[str, Any]:
+def wire_row(
+    result: RowResult, *, debug: bool = False, row: ImpactRow | None = None, elapsed_ms: float = 0.0
+) -> dict[str, Any]:
     if result.error is not None:
         return {"total_impact": dict(ZERO_METRICS), "error": result.error.to_wire()}
     out: dict[str, Any] = {
@@ -158,11 +163,17 @@ def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
         "hardware_node": node,
         "grid_mix": grid,
         "steps": [
-            {"description": "resolve model, hardware and grid; estimate (server time)",
-             "duration_ms": elapsed_ms, "inferences": 1},
-            {"description": f"modelled GPU time on {p.gpu_count} x {resolved.node_wire.get('gpu_id')} "
-                            f"at batch {p.batch_size:g} ({result.gpu_energy_j:.4g} J GPU energy)",
-             "duration_ms": gpu_ms, "inferences": 1},
+            {
+                "description": "resolve model, hardware and grid; estimate (server time)",
+                "duration_ms": elapsed_ms,
+                "inferences": 1,
+            },
+            {
+                "description": f"modelled GPU time on {p.gpu_count} x {resolved.node_wire.get('gpu_id')} "
+                f"at batch {p.batch_size:g} ({result.gpu_energy_j:.4g} J GPU energy)",
+                "duration_ms": gpu_ms,
+                "inferences": 1,
+            },
         ],
     }
 

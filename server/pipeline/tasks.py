@@ -8,10 +8,22 @@ from server.schemas.enums import VIDEO_TASKS
 DEFAULT_TASK = "text-generation"
 
 _ENCODE = {
-    "text-embedding", "text-classification", "sentiment-analysis", "named-entity-recognition",
-    "multimodal-embedding", "image-classification", "object-detection", "image-segmentation",
-    "face-detection", "facial-recognition", "speaker-identification", "audio-classification", "clustering",
-    "anomaly-detection", "recommendation-system", "time-series-forecasting",
+    "text-embedding",
+    "text-classification",
+    "sentiment-analysis",
+    "named-entity-recognition",
+    "multimodal-embedding",
+    "image-classification",
+    "object-detection",
+    "image-segmentation",
+    "face-detection",
+    "facial-recognition",
+    "speaker-identification",
+    "audio-classification",
+    "clustering",
+    "anomaly-detection",
+    "recommendation-system",
+    "time-series-forecasting",
 }
 _IMAGE = {"text-to-image", "image-generation", "style-transfer"}
 

@@ -22,11 +22,22 @@ Code2 = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])]
 Str64 = Annotated[str, Field(min_length=1, max_length=256)]
 
 LEGACY_NAMES = {"requestTime": "utc_datetime", "input_audio_duration_s": "input_audio_seconds"}
-NESTED_MODEL_KEYS = {"id": "model_id", "family": "model_family", "name": "model_name", "model": "model_name",
-                     "hugging_face_path": "model_hugging_face_path"}
-NESTED_HOSTING_KEYS = {"service": "managed_service_id", "cloud": "cloud_id", "instance": "cloud_instance_id",
-                       "node": "node_id", "cloud_region": "cloud_region", "country": "country",
-                       "region": "region"}
+NESTED_MODEL_KEYS = {
+    "id": "model_id",
+    "family": "model_family",
+    "name": "model_name",
+    "model": "model_name",
+    "hugging_face_path": "model_hugging_face_path",
+}
+NESTED_HOSTING_KEYS = {
+    "service": "managed_service_id",
+    "cloud": "cloud_id",
+    "instance": "cloud_instance_id",
+    "node": "node_id",
+    "cloud_region": "cloud_region",
+    "country": "country",
+    "region": "region",
+}
 
 
 class CustomHardware(BaseModel):
@@ -108,7 +119,8 @@ class ImpactRow(BaseModel):
     base_url: str | None = None
     cloud_region: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, examples=["us-east-1"])
     managed_service_id: Annotated[str, Field(min_length=3, max_length=64)] | None = Field(
-        None, examples=["aws-bedrock"])
+        None, examples=["aws-bedrock"]
+    )
     cloud_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, examples=["aws"])
     cloud_instance_id: Str64 | None = Field(None, examples=["p4d.24xlarge"])
     node_id: Str64 | None = Field(None, examples=["aws:p4d.24xlarge"])
@@ -127,7 +139,8 @@ class ImpactRow(BaseModel):
     output_video_frames: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
     output_video_resolution: Annotated[int, Field(ge=1, le=10_000)] | None = None
     hosting: CustomHardware | None = Field(
-        None, description="Inline dedicated hardware (the nested quick-start form); not in the flat spec")
+        None, description="Inline dedicated hardware (the nested quick-start form); not in the flat spec"
+    )
 
     @model_validator(mode="before")
     @classmethod
