@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import tomllib
 from pathlib import Path
 
@@ -31,10 +30,9 @@ def test_app_yaml_runs_the_factory_with_gunicorn_on_port() -> None:
     assert "secure: always" in text
 
 
-def test_app_starts_in_under_a_second_with_its_whole_catalog() -> None:
+def test_the_factory_loads_the_whole_catalog_from_a_cold_cache() -> None:
+    # Start-up time is measured by bench/throughput.py, not asserted here.
     store.load_catalog.cache_clear()
-    started = time.perf_counter()
     app = create_app({"LOG_LEVEL": "WARNING"})
-    elapsed = time.perf_counter() - started
     assert len(app.extensions["catalog"].models) >= 150
-    print(f"app start with catalog: {elapsed * 1000:.0f} ms")
+    assert app.extensions["pipeline"].catalog is app.extensions["catalog"]

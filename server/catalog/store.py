@@ -269,7 +269,7 @@ class Catalog:
         return self.find_model(name)
 
     def suggest_models(self, spelling: str) -> list[str]:
-        return _suggest(spelling, self.model_ids_and_aliases)
+        return close_matches(spelling, self.model_ids_and_aliases)
 
     def find_node(self, spelling: str) -> CatalogNode | None:
         node_id = self.node_keys.get(norm(spelling))
@@ -282,7 +282,7 @@ class Catalog:
         return self.nodes[candidates[0]] if len(candidates) == 1 else None
 
     def suggest_nodes(self, spelling: str) -> list[str]:
-        return _suggest(spelling, self.node_keys)
+        return close_matches(spelling, self.node_keys)
 
     def find_service(self, spelling: str) -> ManagedServiceRow | None:
         service_id = self.service_keys.get(norm(spelling))
@@ -314,10 +314,6 @@ class Catalog:
             return used_region, series[-1][1]
         index = bisect.bisect_right(series, (year, math.inf)) - 1
         return used_region, series[max(index, 0)][1]
-
-
-def _suggest(spelling: str, keys: dict[str, str]) -> list[str]:
-    return close_matches(spelling, keys)
 
 
 @lru_cache(maxsize=4)

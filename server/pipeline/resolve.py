@@ -143,13 +143,9 @@ def _inline_node(catalog: Catalog, hardware: CustomHardware) -> tuple[NodeSpec, 
 def resolve_service(catalog: Catalog, spelling: str) -> ManagedServiceRow:
     service = catalog.find_service(spelling)
     if service is None:
-        hint = did_you_mean(catalog_suggest_services(catalog, spelling))
+        hint = did_you_mean(close_matches(spelling, catalog.service_keys))
         raise RowError("UNKNOWN_SERVICE", f"unknown managed service '{spelling}'{hint}", "managed_service_id")
     return service
-
-
-def catalog_suggest_services(catalog: Catalog, spelling: str) -> list[str]:
-    return close_matches(spelling, catalog.service_keys)
 
 
 def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Hosting:

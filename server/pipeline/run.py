@@ -128,13 +128,8 @@ class Pipeline:
             return RowResult(error=exc)
         return RowResult(inference, training, gpu_j, resolved)
 
-    def run(self, rows: list[ImpactRow]) -> list[RowResult]:
-        return [self.run_row(row) for row in rows]
 
-
-def wire_row(
-    result: RowResult, *, debug: bool = False, row: ImpactRow | None = None, elapsed_ms: float = 0.0
-) -> dict[str, Any]:
+def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:
     if result.error is not None:
         return {"total_impact": dict(ZERO_METRICS), "error": result.error.to_wire()}
     out: dict[str, Any] = {
@@ -190,7 +185,7 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
             totals.has_errors = True
         else:
             totals.add(result.total)
-        out_rows.append(wire_row(result, debug=debug, row=row, elapsed_ms=elapsed))
+        out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed))
     return {
         "rows": out_rows,
         "total_energy_wh": totals.energy_wh,

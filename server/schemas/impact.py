@@ -19,7 +19,7 @@ MAX_ROWS = 1000
 
 ImageSize = Annotated[str, Field(pattern=r"^\d{1,4}x\d{1,4}$", examples=["1024x1024"])]
 Code2 = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])]
-Str64 = Annotated[str, Field(min_length=1, max_length=256)]
+Name = Annotated[str, Field(min_length=1, max_length=256)]
 
 LEGACY_NAMES = {"requestTime": "utc_datetime", "input_audio_duration_s": "input_audio_seconds"}
 NESTED_MODEL_KEYS = {
@@ -45,7 +45,7 @@ class CustomHardware(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gpu: Str64 | None = None
+    gpu: Name | None = None
     gpu_count: Annotated[int, Field(ge=0, le=10000)] | None = None
     cpu_count: Annotated[int, Field(ge=1, le=10000)] | None = None
     idle_power_w_ex_gpu: Annotated[float, Field(ge=0, le=10000)] | None = None
@@ -111,10 +111,10 @@ class ImpactRow(BaseModel):
     client_id: str | None = None
     project_id: str | None = None
     application_id: str | None = None
-    model_id: Str64 | None = Field(None, examples=["llama_31_8b"])
-    model_family: Str64 | None = Field(None, examples=["llama"])
-    model_name: Str64 | None = Field(None, examples=["LLaMa v3.1 8B"])
-    model_hugging_face_path: Str64 | None = Field(None, examples=["meta-llama/Llama-3.1-8B"])
+    model_id: Name | None = Field(None, examples=["llama_31_8b"])
+    model_family: Name | None = Field(None, examples=["llama"])
+    model_name: Name | None = Field(None, examples=["LLaMa v3.1 8B"])
+    model_hugging_face_path: Name | None = Field(None, examples=["meta-llama/Llama-3.1-8B"])
     model_used_id: str | None = None
     base_url: str | None = None
     cloud_region: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, examples=["us-east-1"])
@@ -122,8 +122,8 @@ class ImpactRow(BaseModel):
         None, examples=["aws-bedrock"]
     )
     cloud_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, examples=["aws"])
-    cloud_instance_id: Str64 | None = Field(None, examples=["p4d.24xlarge"])
-    node_id: Str64 | None = Field(None, examples=["aws:p4d.24xlarge"])
+    cloud_instance_id: Name | None = Field(None, examples=["p4d.24xlarge"])
+    node_id: Name | None = Field(None, examples=["aws:p4d.24xlarge"])
     datacenter_id: str | None = None
     country: Code2 | None = None
     region: Code2 | None = None
