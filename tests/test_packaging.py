@@ -6,8 +6,12 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
+from server.__main__ import main
 from server.app import create_app
 from server.catalog import store
+from server.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,3 +40,18 @@ def test_the_factory_loads_the_whole_catalog_from_a_cold_cache() -> None:
     app = create_app({"LOG_LEVEL": "WARNING"})
     assert len(app.extensions["catalog"].models) >= 150
     assert app.extensions["pipeline"].catalog is app.extensions["catalog"]
+
+
+def test_bad_settings_stop_start_up_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "lots")
+    with pytest.raises(SettingsError, match="RATE_LIMIT_PER_MINUTE"):
+        create_app()
+    monkeypatch.delenv("RATE_LIMIT_PER_MINUTE")
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        create_app({"LOG_LEVEL": "LOUD"})
+
+
+def test_check_catalog_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-catalog"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("models ") and "managed services 16" in printed
