@@ -45,7 +45,7 @@ GPUS_CSV = REPO / "catalog" / "gpus.csv"
 HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
 
 GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> catalog/gpus.csv id
-# Bytes per weight of ML.ENERGY's precisions; mxfp4 (gpt-oss) is 4-bit: the engine's llm_factor_4bit.
+# Bytes per weight of ML.ENERGY's precisions; mxfp4 (gpt-oss) is 4-bit weights.
 BYTES_PER_PARAM = {"bfloat16": 2.0, "fp8": 1.0, "mxfp4": 0.5}
 
 # Only GPU energy is compared: site, host and embodied inputs do not enter gpu_energy_j.

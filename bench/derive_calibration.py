@@ -194,15 +194,22 @@ def megapixel_frames(r: Row) -> float:
     return float(r["width"]) * float(r["height"]) / 1e6 * float(r["frames"])
 
 
+# Bytes per weight of the measured precisions (mxfp4: 4-bit weights with shared scales).
+WEIGHT_BYTES = {"bfloat16": 2.0, "fp8": 1.0, "mxfp4": 0.5}
+
+
+def ln_weights_read_gb(r: Row) -> float:
+    """Weights one decode step reads: every expert the batch touches, at most all of them (bandwidth-bound)."""
+    touched_b = min(float(r["total_params_b"]), float(r["avg_batch_size"]) * float(r["active_params_b"]))
+    return math.log(touched_b * WEIGHT_BYTES[r["weight_precision"]])
+
+
 LLM_FEATURES = [
     Feature("llm_log_intercept", lambda r: 1.0),
     Feature("llm_exp_active_params", ln("active_params_b"), lower=0.0),
-    Feature("llm_exp_total_params", ln("total_params_b"), lower=0.0),
+    Feature("llm_exp_weights_read", ln_weights_read_gb, lower=0.0),
     Feature("llm_exp_batch", ln("avg_batch_size"), upper=0.0),
     Feature("llm_exp_gpu_count", ln("num_gpus"), lower=0.0),
-    # bfloat16 is the baseline (factor 1); fp8 -> 1-byte weights, mxfp4 -> 4-bit weights.
-    Feature("ln_llm_factor_1byte", indicator("weight_precision", "fp8"), upper=0.0),
-    Feature("ln_llm_factor_4bit", indicator("weight_precision", "mxfp4"), upper=0.0),
     Feature("ln_llm_gpu_factor.b200", indicator("gpu_model", "B200")),
 ]
 
@@ -269,14 +276,17 @@ def calibration_rows(
         "llm_log_intercept": (
             c["llm_log_intercept"],
             "ln(J per output token)",
-            "GPU J per output token at 1 B params, batch 1, 1 GPU, H100, 16-bit" + llm_note,
+            "GPU J per output token at 1 B active params, 1 GB of weights read per step, batch 1, 1 GPU, H100"
+            + llm_note,
         ),
         "llm_exp_active_params": (c["llm_exp_active_params"], "exponent", ""),
-        "llm_exp_total_params": (c["llm_exp_total_params"], "exponent", ""),
+        "llm_exp_weights_read": (
+            c["llm_exp_weights_read"],
+            "exponent",
+            "GB of weights one decode step reads: min(total, batch x active) params x bytes per weight",
+        ),
         "llm_exp_batch": (c["llm_exp_batch"], "exponent", "batch = measured avg_batch_size"),
         "llm_exp_gpu_count": (c["llm_exp_gpu_count"], "exponent", ""),
-        "llm_factor_1byte": (math.exp(c["ln_llm_factor_1byte"]), "ratio to 16-bit", "fp8 weights"),
-        "llm_factor_4bit": (math.exp(c["ln_llm_factor_4bit"]), "ratio to 16-bit", "mxfp4 weights (gpt-oss)"),
         "diffusion_log_intercept": (
             d["diffusion_log_intercept"],
             "ln(J per output)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -23,11 +24,9 @@ from server.engine.hardware import gpus_for_weights
 CAL = Calibration(
     llm_log_intercept=math.log(0.2),
     llm_exp_active_params=0.0,
-    llm_exp_total_params=0.0,
+    llm_exp_weights_read=0.0,
     llm_exp_batch=0.0,
     llm_exp_gpu_count=0.0,
-    llm_factor_1byte=0.8,
-    llm_factor_4bit=0.6,
     diffusion_log_intercept=math.log(2.0),
     diffusion_exp_params=1.0,
     diffusion_exp_steps=1.0,
@@ -132,10 +131,19 @@ def test_text_to_speech_from_seconds_or_tokens() -> None:
     assert from_seconds == pytest.approx(750 * 0.2) == from_tokens
 
 
-def test_precision_factors_apply_to_decode() -> None:
+def test_decode_scales_with_the_weights_a_step_reads() -> None:
+    cal = replace(CAL, llm_exp_weights_read=0.5)
+    # Dense 10 B at 16 bits reads 20 GB per step: 0.2 J x 20^0.5.
+    dense = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
+    assert dense.decode_j_per_token == pytest.approx(0.2 * 20**0.5)
+    # fp8 halves the bytes: 10 GB.
     fp8 = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=1.0)
-    p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
-    assert p.decode_j_per_token == pytest.approx(0.2 * 0.8)
+    p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
+    assert p.decode_j_per_token == pytest.approx(0.2 * 10**0.5)
+    # MoE, 100 B total with 2 B active, at batch 16: the batch touches at most 32 B of weights -> 64 GB.
+    moe = ModelSpec(total_params_b=100.0, active_params_b=2.0, bytes_per_param=2.0)
+    p = prepare(model=moe, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
+    assert p.decode_j_per_token == pytest.approx(0.2 * 64**0.5)
 
 
 def test_gpu_count_from_weights() -> None:

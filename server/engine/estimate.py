@@ -27,13 +27,13 @@ from server.engine.specs import (
 )
 
 
-def precision_factor(bytes_per_param: float, calibration: Calibration) -> float:
-    """Decode energy relative to 16-bit weights (fitted for 8- and 4-bit; bandwidth-proportional above 16)."""
-    if bytes_per_param <= 0.5:
-        return calibration.llm_factor_4bit
-    if bytes_per_param <= 1.0:
-        return calibration.llm_factor_1byte
-    return bytes_per_param / 2.0
+def weights_read_gb(model: ModelSpec, batch_size: float) -> float:
+    """Weights one decode step reads (GB): every expert the batch touches, at most all of them.
+
+    Decode is memory-bandwidth-bound: a step streams the weights it uses once for the whole batch.
+    """
+    touched_b = min(model.total_params_b, batch_size * model.active_params_b)
+    return touched_b * model.bytes_per_param
 
 
 def llm_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
@@ -62,11 +62,11 @@ def decode_j_per_token(
     log_e = (
         cal.llm_log_intercept
         + cal.llm_exp_active_params * math.log(model.active_params_b)
-        + cal.llm_exp_total_params * math.log(model.total_params_b)
+        + cal.llm_exp_weights_read * math.log(weights_read_gb(model, batch_size))
         + cal.llm_exp_batch * math.log(batch_size)
         + cal.llm_exp_gpu_count * math.log(gpu_count)
     )
-    return math.exp(log_e) * precision_factor(model.bytes_per_param, cal) * llm_gpu_factor(gpu, cal)
+    return math.exp(log_e) * llm_gpu_factor(gpu, cal)
 
 
 def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:

@@ -80,11 +80,9 @@ class Calibration:
 
     llm_log_intercept: float
     llm_exp_active_params: float
-    llm_exp_total_params: float
+    llm_exp_weights_read: float
     llm_exp_batch: float
     llm_exp_gpu_count: float
-    llm_factor_1byte: float
-    llm_factor_4bit: float
     diffusion_log_intercept: float
     diffusion_exp_params: float
     diffusion_exp_steps: float
