@@ -11,10 +11,10 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
-from server.api.http import parse_json
+from server.api.http import current_pipeline, parse_json
 from server.errors import ApiError, json_response
 from server.pipeline.run import Pipeline, metrics
 from server.schemas.impact import ImpactRow
@@ -126,7 +126,7 @@ def bigquery() -> Response:
     try:
         body = parse_json(request.get_data(cache=False))
         calls = envelope_calls(body)
-        pipeline: Pipeline = current_app.extensions["pipeline"]
+        pipeline = current_pipeline()
         return json_response({"replies": [reply_for(pipeline, call) for call in calls]})
     except EnvelopeError as exc:
         return bad_envelope(f"Invalid request format: {exc}")

@@ -6,13 +6,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import request
+from flask import current_app, request
 
+from server.catalog.store import Catalog
 from server.errors import BadRequest, UnsupportedMediaType
+from server.pipeline.run import Pipeline
 from server.schemas.catalog import PAGE_SIZE_MAX
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def current_catalog() -> Catalog:
+    found: Catalog = current_app.extensions["catalog"]
+    return found
+
+
+def current_pipeline() -> Pipeline:
+    found: Pipeline = current_app.extensions["pipeline"]
+    return found
 
 
 def require_json_body() -> bytes:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 from pydantic import ValidationError
 
-from server.api.http import query_flag, require_json_body
+from server.api.http import current_pipeline, query_flag, require_json_body
 from server.errors import BadRequest, from_validation_error, json_response
-from server.pipeline.run import Pipeline, run_impact
+from server.pipeline.run import run_impact
 from server.schemas.impact import MAX_ROWS, ImpactRequest
 
 bp = Blueprint("impact", __name__)
-
-
-def pipeline() -> Pipeline:
-    found: Pipeline = current_app.extensions["pipeline"]
-    return found
 
 
 @bp.post("/v1/impact")
@@ -31,4 +26,4 @@ def impact() -> Response:
         if first["type"] == "too_long" and tuple(first["loc"]) == ("rows",):
             raise BadRequest(f"rows: at most {MAX_ROWS} rows per request", field="rows", reason="too_long") from exc
         raise from_validation_error(exc) from exc
-    return json_response(run_impact(pipeline(), body.rows, debug=debug))
+    return json_response(run_impact(current_pipeline(), body.rows, debug=debug))

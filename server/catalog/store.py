@@ -86,6 +86,8 @@ def _training_spec(row: ModelRow) -> TrainingSpec:
 
 
 MODEL_WIRE_FIELDS = (
+    "id",
+    "aliases",
     "name",
     "family",
     "hugging_face_path",
@@ -102,42 +104,16 @@ MODEL_WIRE_FIELDS = (
     "estimated_use_life_days",
     "estimated_requests_per_day",
 )
-
-
-def _model_wire(row: ModelRow) -> dict[str, Any]:
-    stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
-    wire: dict[str, Any] = {"id": row.id, "aliases": list(row.aliases)}
-    for name in MODEL_WIRE_FIELDS:
-        value = getattr(row, name)
-        if value is not None:
-            wire[name] = value
-    wire |= {
-        "customer_id": CATALOG_CUSTOMER_ID,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "created_by": CATALOG_CREATED_BY,
-    }
-    return wire
-
-
-def _gpu_wire(row: GpuRow) -> dict[str, Any]:
-    stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
-    return {
-        "id": row.id,
-        "name": row.name,
-        "max_power_w": row.max_power_w,
-        "embodied_emissions_kgco2e": row.embodied_emissions_kgco2e,
-        "embodied_water_mlh2o": row.embodied_water_mlh2o,
-        "performance_ratio_to_h200": row.performance_ratio_to_h200,
-        "ols_coefficient_gpu_count": row.ols_coefficient_gpu_count,
-        "ols_intercept": row.ols_intercept,
-        "customer_id": CATALOG_CUSTOMER_ID,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "created_by": CATALOG_CREATED_BY,
-    }
-
-
+GPU_WIRE_FIELDS = (
+    "id",
+    "name",
+    "max_power_w",
+    "embodied_emissions_kgco2e",
+    "embodied_water_mlh2o",
+    "performance_ratio_to_h200",
+    "ols_coefficient_gpu_count",
+    "ols_intercept",
+)
 NODE_WIRE_FIELDS = (
     "id",
     "cloud_id",
@@ -154,9 +130,10 @@ NODE_WIRE_FIELDS = (
 )
 
 
-def _node_wire(row: NodeRow) -> dict[str, Any]:
+def _catalog_wire(row: ModelRow | GpuRow | NodeRow, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A global entry as the spec shows it: its set fields, owned by the catalog, stamped with its `as_of`."""
     stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
-    wire = {name: getattr(row, name) for name in NODE_WIRE_FIELDS if getattr(row, name) is not None}
+    wire = {name: getattr(row, name) for name in fields if getattr(row, name) is not None}
     return wire | {
         "customer_id": CATALOG_CUSTOMER_ID,
         "created_at": stamp,
@@ -188,7 +165,7 @@ class Catalog:
         self.calibration: Calibration = load_calibration(catalog_dir / "calibration.csv")
         self.gpus: dict[str, CatalogGpu] = {}
         for gpu_row in read_rows(catalog_dir / "gpus.csv", GpuRow):
-            self.gpus[gpu_row.id] = CatalogGpu(gpu_row, _gpu_spec(gpu_row), _gpu_wire(gpu_row))
+            self.gpus[gpu_row.id] = CatalogGpu(gpu_row, _gpu_spec(gpu_row), _catalog_wire(gpu_row, GPU_WIRE_FIELDS))
         self.gpu_keys = {norm(gid): gid for gid in self.gpus}
 
         self.models: dict[str, CatalogModel] = {}
@@ -197,7 +174,9 @@ class Catalog:
         for row in model_rows:
             if row.id in self.models:
                 raise CatalogError(f"model id {row.id!r} appears twice")
-            self.models[row.id] = CatalogModel(row, _model_spec(row), _training_spec(row), _model_wire(row))
+            self.models[row.id] = CatalogModel(
+                row, _model_spec(row), _training_spec(row), _catalog_wire(row, MODEL_WIRE_FIELDS)
+            )
         # Ids and aliases win over names and other spellings.
         for row in model_rows:
             for key in (row.id, *row.aliases):
@@ -214,7 +193,7 @@ class Catalog:
         self.nodes: dict[str, CatalogNode] = {}
         self.node_keys: dict[str, str] = {}
         for node_row in read_rows(catalog_dir / "nodes.csv", NodeRow):
-            self.nodes[node_row.id] = CatalogNode(node_row, _node_wire(node_row))
+            self.nodes[node_row.id] = CatalogNode(node_row, _catalog_wire(node_row, NODE_WIRE_FIELDS))
             self.node_keys[norm(node_row.id)] = node_row.id
             if node_row.cloud_id and node_row.cloud_instance_id:
                 self.node_keys.setdefault(norm(node_row.cloud_id + node_row.cloud_instance_id), node_row.id)
