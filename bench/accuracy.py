@@ -2,12 +2,14 @@
 
     python bench/accuracy.py
 
-Reads only the repository: `catalog/calibration.csv`, `catalog/gpus.csv` (h100, b200) and
-`bench/data/mlenergy-v3-holdout.csv` (written by `bench/derive_calibration.py`). For each held-out
-configuration it runs the engine (`prepare` + `gpu_energy_j`) on that configuration's model, GPU, GPU count
-and batch size and compares the engine's GPU-only energy with ML.ENERGY's GPU-only measurement:
-energy per request for LLMs (output tokens x J/token; the calibration absorbs the benchmark prompts'
-prefill, so input_tokens = 0), energy per image / video for diffusion (at the measured batch size).
+Reads only the repository: `catalog/calibration.csv`, `catalog/gpus.csv` (h100, b200), the diffusion models'
+rows of `catalog/models/*.csv` (their denoiser architecture, matched on `hugging_face_path` by
+`bench/catalog_models.py`, as the fit does) and `bench/data/mlenergy-v3-holdout.csv` (written by
+`bench/derive_calibration.py`). For each held-out configuration it runs the engine (`prepare` +
+`gpu_energy_j`) on that configuration's model, GPU, GPU count and batch size and compares the engine's
+GPU-only energy with ML.ENERGY's GPU-only measurement: energy per request for LLMs (output tokens x J/token;
+the calibration absorbs the benchmark prompts' prefill, so input_tokens = 0), energy per image / video for
+diffusion (at the measured batch size, steps, resolution and frames).
 
 Factor = max(estimate / measurement, measurement / estimate). Acceptance criterion (tests/test_accuracy.py):
 median <= 1.5 and 90th percentile <= 2.5 for all LLM rows and for all diffusion rows.
@@ -23,8 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for _path in (REPO, REPO / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from catalog_models import UnknownModel, specs_for  # noqa: E402
 
 from server.catalog.files import load_calibration, read_rows  # noqa: E402
 from server.catalog.rows import GpuRow  # noqa: E402
@@ -95,7 +100,20 @@ def load_holdout() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def estimate_row(row: dict[str, str], calibration: Calibration, gpus: dict[str, GpuSpec]) -> tuple[float, int]:
+def load_diffusion_specs(rows: list[dict[str, str]]) -> dict[str, ModelSpec]:
+    """The catalog's spec (denoiser architecture included) of each held-out diffusion model."""
+    try:
+        return specs_for({row["model_id"] for row in rows if row["family"] == DIFFUSION})
+    except UnknownModel as exc:
+        raise AccuracyError(str(exc)) from exc
+
+
+def estimate_row(
+    row: dict[str, str],
+    calibration: Calibration,
+    gpus: dict[str, GpuSpec],
+    diffusion_specs: dict[str, ModelSpec] | None = None,
+) -> tuple[float, int]:
     """(engine GPU-only J, GPU count the engine used) for one measured configuration."""
     gpu = gpus[GPU_IDS[row["gpu_model"]]]
     num_gpus = int(row["num_gpus"])
@@ -106,6 +124,10 @@ def estimate_row(row: dict[str, str], calibration: Calibration, gpus: dict[str, 
         active_params_b=float(row["active_params_b"] or total),
         bytes_per_param=BYTES_PER_PARAM[row["weight_precision"]],
     )
+    if row["family"] == DIFFUSION:
+        specs = diffusion_specs if diffusion_specs is not None else load_diffusion_specs([row])
+        # The catalog's denoiser architecture, at the precision ML.ENERGY served.
+        model = dataclasses.replace(specs[row["model_id"]], bytes_per_param=model.bytes_per_param)
     node = NodeSpec(
         gpu=gpu,
         gpu_count=num_gpus,
@@ -169,8 +191,10 @@ def accuracy_report() -> dict[str, dict[str, float]]:
     gpus = load_gpus()
     groups: dict[str, list[float]] = {}
     resized = 0
-    for row in load_holdout():
-        estimate_j, gpu_count = estimate_row(row, calibration, gpus)
+    holdout = load_holdout()
+    diffusion_specs = load_diffusion_specs(holdout)
+    for row in holdout:
+        estimate_j, gpu_count = estimate_row(row, calibration, gpus, diffusion_specs)
         resized += gpu_count != int(row["num_gpus"])
         ratio = estimate_j / float(row["measured_energy_j"])
         groups.setdefault(family_key(row), []).append(ratio)

@@ -14,20 +14,30 @@ and writes
 Hold-out: per file, the distinct `model_id`s are sorted and every 4th (index % 4 == 3) is held out, so the
 accuracy bench scores models the fit has never seen (not just unseen batch sizes of known models).
 
-Functional forms (server/engine/estimate.py; not changed here):
+Functional forms (server/engine/estimate.py):
 
 - LLM decode, GPU J per output token =
-  exp(a + b_act ln P_active + b_tot ln P_total + b_batch ln batch + b_gpu ln n_gpus)
-  x precision factor (1 for 16-bit) x GPU factor (h100 = 1).
+  exp(a + b_act ln P_active + b_read ln GB_read + b_batch ln batch + b_gpu ln n_gpus) x GPU factor (h100 = 1),
+  GB_read = the weights one decode step reads, min(total, batch x active) params x bytes per weight.
   ML.ENERGY's per-token energy already includes the prefill of its benchmark prompts.
 - Diffusion, GPU J per image / video =
-  exp(a + b_p ln P + b_batch ln batch) x GPU factor x steps^e_steps x (megapixels x frames)^e_pixels.
+  exp(a + b_flops ln F + b_batch ln batch) x steps x GPU factor, where F is the denoiser's TFLOPs per
+  denoising step: passes x (2 x params x T + 4 x layers x hidden x T^2) over T latent tokens
+  (T = width/f x height/f x latent frames; no T^2 term for linear attention), from the architecture columns
+  of the model's catalog row (`catalog/models/media.csv`, matched on `hugging_face_path`; see
+  `bench/catalog_models.py`), through the engine's own `diffusion_flops_per_step`, so the fit and the
+  engine use the same figures.
 
 Physical sign constraints (a fitted coefficient outside its range is pinned at the bound and the rest
-refitted; the script prints which): parameter, GPU-count exponents >= 0; batch exponents <= 0 (batching
-amortises weight reads); precision factors <= 1 (fewer bytes per weight never cost more than 16-bit
-weights; this also keeps the engine's precision factor monotonic in bytes per parameter, since it is
-bytes/2 above 16 bits). Diffusion steps and pixel exponents are fixed at 1 (see `fit_diffusion`).
+refitted; the script prints which): parameter, weights-read, GPU-count and FLOPs exponents >= 0; batch
+exponents <= 0 (batching amortises weight reads). Diffusion energy is linear in steps (one denoiser evaluation
+per step; every model was measured at a single step count, so a steps exponent is not identifiable).
+
+The FLOPs exponent is fitted (lower bound 0), not fixed at 1: the choice is made on leave-one-model-out
+cross-validation over the training models only (printed on every run, and recorded in calibration.csv), where
+the free exponent does better than the exponent fixed at 1 (energy grows less than proportionally to the
+denoiser's FLOPs, plausibly because text encoding, VAE decoding and GPU efficiency do not scale with them). The
+held-out models play no part in that choice.
 """
 
 from __future__ import annotations
@@ -44,6 +54,16 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+for _path in (REPO, REPO / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from catalog_models import specs_for  # noqa: E402
+
+from server.engine.constants import TFLOP  # noqa: E402
+from server.engine.estimate import diffusion_flops_per_step  # noqa: E402
+from server.engine.specs import Calibration, ModelSpec  # noqa: E402
+
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 CALIBRATION_CSV = REPO / "catalog" / "calibration.csv"
 HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
@@ -190,10 +210,6 @@ def indicator(column: str, value: str) -> Callable[[Row], float]:
     return lambda r: 1.0 if r[column] == value else 0.0
 
 
-def megapixel_frames(r: Row) -> float:
-    return float(r["width"]) * float(r["height"]) / 1e6 * float(r["frames"])
-
-
 # Bytes per weight of the measured precisions (mxfp4: 4-bit weights with shared scales).
 WEIGHT_BYTES = {"bfloat16": 2.0, "fp8": 1.0, "mxfp4": 0.5}
 
@@ -214,15 +230,25 @@ LLM_FEATURES = [
 ]
 
 
-def diffusion_features(fix_steps_and_pixels: bool) -> list[Feature]:
-    fixed = 1.0 if fix_steps_and_pixels else None
+def tflops_feature(specs: dict[str, ModelSpec]) -> Callable[[Row], float]:
+    """ln(denoiser TFLOPs per step) of a configuration, from its model's catalog architecture."""
+
+    def column(r: Row) -> float:
+        pixels = float(r["width"]) * float(r["height"])
+        flops = diffusion_flops_per_step(specs[r["model_id"]], pixels, float(r["frames"]))
+        return math.log(flops / TFLOP)
+
+    return column
+
+
+def diffusion_features(specs: dict[str, ModelSpec], exp_flops: float | None = None) -> list[Feature]:
+    """The engine's diffusion form; `exp_flops` fixes the FLOPs exponent (None: fitted, >= 0)."""
     return [
         Feature("diffusion_log_intercept", lambda r: 1.0),
-        Feature("diffusion_exp_params", ln("total_params_b"), lower=0.0),
+        Feature("diffusion_exp_flops", tflops_feature(specs), lower=0.0, fixed=exp_flops),
         Feature("diffusion_exp_batch", ln("batch_size"), upper=0.0),
         Feature("ln_diffusion_gpu_factor.b200", indicator("gpu_model", "B200")),
-        Feature("diffusion_exp_steps", ln("inference_steps"), lower=0.0, fixed=fixed),
-        Feature("diffusion_exp_pixels", lambda r: math.log(megapixel_frames(r)), lower=0.0, fixed=fixed),
+        Feature("diffusion_steps", ln("inference_steps"), fixed=1.0),  # linear in steps; not a calibration row
     ]
 
 
@@ -234,17 +260,35 @@ def diffusion_target(r: Row) -> float:
     return math.log(float(r["energy_per_output_j"]))
 
 
-def fit_diffusion(train: Sequence[Row]) -> tuple[Fit, Fit]:
-    """(fit used, free check fit).
+@dataclass
+class DiffusionFit:
+    fit: Fit  # the one written: FLOPs exponent fitted
+    cv_free: tuple[float, float]  # leave-one-model-out (median, p90) on the training models, exponent fitted
+    cv_fixed: tuple[float, float]  # the same with the FLOPs exponent fixed at 1
 
-    Every diffusion model in ML.ENERGY v3 was measured at a single step count and a single resolution, so
-    the steps and pixel exponents are only identifiable across models, confounded with architecture. They
-    are fixed at 1 (one denoiser pass per step over all latent tokens; METHODOLOGY.md: energy ~ k x params x
-    steps x megapixels x frames); the free fit is printed as a check and should land near 1.
+
+def fit_diffusion(train: Sequence[Row], specs: dict[str, ModelSpec]) -> DiffusionFit:
+    """Fit the diffusion form; cross-validate the free FLOPs exponent against the exponent fixed at 1.
+
+    Only training models enter both the fit and the cross-validation that justifies the free exponent.
     """
-    free = constrained_ols(train, diffusion_features(False), diffusion_target)
-    fixed = constrained_ols(train, diffusion_features(True), diffusion_target)
-    return fixed, free
+    free, fixed = diffusion_features(specs), diffusion_features(specs, exp_flops=1.0)
+    return DiffusionFit(
+        fit=constrained_ols(train, free, diffusion_target),
+        cv_free=leave_one_model_out(train, free, diffusion_target),
+        cv_fixed=leave_one_model_out(train, fixed, diffusion_target),
+    )
+
+
+def check_params_match(rows: Sequence[Row], specs: dict[str, ModelSpec]) -> None:
+    """ML.ENERGY's denoiser parameter counts are the catalog's (the FLOPs use the catalog's)."""
+    for r in rows:
+        spec = specs[r["model_id"]]
+        if not math.isclose(spec.active_params_b, float(r["active_params_b"]), rel_tol=0.02):
+            sys.exit(
+                f"derive_calibration: {r['model_id']} has {r['active_params_b']} B params in ML.ENERGY's data but "
+                f"{spec.active_params_b} B in the catalog"
+            )
 
 
 def serving_power_fraction(llm_rows: Sequence[Row]) -> float:
@@ -261,8 +305,7 @@ def median_batch(rows: Sequence[Row]) -> float:
 
 def calibration_rows(
     llm: Fit,
-    diffusion: Fit,
-    diffusion_free: Fit,
+    diffusion: DiffusionFit,
     power_fraction: float,
     diffusion_batch: float,
     llm_held: set[str],
@@ -271,7 +314,8 @@ def calibration_rows(
     llm_note = f"; held out: {len(llm_held)} models ({', '.join(sorted(llm_held))})"
     diffusion_note = f"; held out: {len(diffusion_held)} models ({', '.join(sorted(diffusion_held))})"
     c = llm.coef
-    d = diffusion.coef
+    d = diffusion.fit.coef
+    (free_med, free_p90), (one_med, one_p90) = diffusion.cv_free, diffusion.cv_fixed
     values: dict[str, tuple[float, str, str]] = {
         "llm_log_intercept": (
             c["llm_log_intercept"],
@@ -289,22 +333,15 @@ def calibration_rows(
         "llm_exp_gpu_count": (c["llm_exp_gpu_count"], "exponent", ""),
         "diffusion_log_intercept": (
             d["diffusion_log_intercept"],
-            "ln(J per output)",
-            "GPU J per image at 1 B denoiser params, batch 1, 1 step, 1 megapixel, H100" + diffusion_note,
+            "ln(J per denoising step)",
+            "GPU J per denoising step of one output at 1 TFLOP per step (denoiser FLOPs from the catalog's "
+            "architecture columns), batch 1, H100; energy is linear in steps" + diffusion_note,
         ),
-        "diffusion_exp_params": (d["diffusion_exp_params"], "exponent", "denoiser parameters"),
-        "diffusion_exp_steps": (
-            d["diffusion_exp_steps"],
+        "diffusion_exp_flops": (
+            d["diffusion_exp_flops"],
             "exponent",
-            "fixed at 1: one denoiser pass per step (each model was measured at one step count, so the "
-            "exponent is not identifiable within a model; free fit gives "
-            f"{diffusion_free.coef['diffusion_exp_steps']:.3f})",
-        ),
-        "diffusion_exp_pixels": (
-            d["diffusion_exp_pixels"],
-            "exponent",
-            "fixed at 1 on megapixels x frames (each model was measured at one resolution; free fit gives "
-            f"{diffusion_free.coef['diffusion_exp_pixels']:.3f})",
+            "on the denoiser's TFLOPs per step, fitted (lower bound 0): leave-one-model-out on the training models "
+            f"gives median x{free_med:.2f}, p90 x{free_p90:.2f} fitted vs x{one_med:.2f}, x{one_p90:.2f} fixed at 1",
         ),
         "diffusion_batch_size": (
             diffusion_batch,
@@ -325,7 +362,7 @@ def calibration_rows(
         "diffusion_gpu_factor.h100": (1.0, "ratio to h100", "baseline by definition"),
         "diffusion_gpu_factor.b200": (math.exp(d["ln_diffusion_gpu_factor.b200"]), "ratio to h100", ""),
     }
-    pinned = {name: (value, bound) for name, value, bound in llm.pinned + diffusion.pinned}
+    pinned = {name: (value, bound) for name, value, bound in llm.pinned + diffusion.fit.pinned}
 
     out = []
     for name, (value, unit, note) in (values | from_fit).items():
@@ -343,12 +380,7 @@ def calibration_rows(
 
 
 def check_covers_calibration(rows: Sequence[dict[str, str]]) -> None:
-    """Every scalar field of the engine's Calibration has a row (the engine is read, not edited)."""
-    sys.path.insert(0, str(REPO))
-    try:
-        from server.engine.specs import Calibration
-    except ImportError:  # engine not importable here: the row list above is the contract
-        return
+    """Every scalar field of the engine's Calibration has a row, and no row is left over."""
     names = {r["name"] for r in rows}
     scalars = {f.name for f in fields(Calibration) if f.name not in ("llm_gpu_factors", "diffusion_gpu_factors")}
     missing = scalars - names
@@ -421,7 +453,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_REFERENCE,
         help=f"folder with {LLM_FILE} and {DIFFUSION_FILE} (default: {DEFAULT_REFERENCE})",
     )
-    parser.add_argument("--cv", action="store_true", help="also print leave-one-model-out CV on the training models")
+    parser.add_argument(
+        "--cv",
+        action="store_true",
+        help="also print the LLM leave-one-model-out CV on the training models (diffusion: always)",
+    )
     args = parser.parse_args(argv)
 
     llm_rows = read_csv(args.reference / LLM_FILE)
@@ -429,12 +465,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     llm_train, llm_holdout, llm_held = split(llm_rows)
     diffusion_train, diffusion_holdout, diffusion_held = split(diffusion_rows)
 
+    specs = specs_for({r["model_id"] for r in diffusion_rows})
+    check_params_match(diffusion_rows, specs)
+
     llm = constrained_ols(llm_train, LLM_FEATURES, llm_target)
-    diffusion, diffusion_free = fit_diffusion(diffusion_train)
+    diffusion = fit_diffusion(diffusion_train, specs)
     power_fraction = serving_power_fraction(llm_rows)
     diffusion_batch = median_batch(diffusion_rows)
 
-    rows = calibration_rows(llm, diffusion, diffusion_free, power_fraction, diffusion_batch, llm_held, diffusion_held)
+    rows = calibration_rows(llm, diffusion, power_fraction, diffusion_batch, llm_held, diffusion_held)
     check_covers_calibration(rows)
     write_csv(CALIBRATION_CSV, ["name", "value", "unit", "source", "as_of"], rows)
     write_csv(HOLDOUT_CSV, HOLDOUT_COLUMNS, holdout_rows(llm_holdout, diffusion_holdout))
@@ -445,22 +484,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"     residual sd {llm.residual_sd:.3f} (ln J/token)")
     print(
-        f"diffusion: {diffusion.rows} training rows of {len(diffusion_rows)}, "
+        f"diffusion: {diffusion.fit.rows} training rows of {len(diffusion_rows)}, "
         f"{len(diffusion_holdout)} held out "
         f"({len(diffusion_held)} models: {', '.join(sorted(diffusion_held))})"
     )
+    print(f"     residual sd {diffusion.fit.residual_sd:.3f} (ln J/output)")
     print(
-        f"     residual sd {diffusion.residual_sd:.3f} (ln J/output); free fit: steps exponent "
-        f"{diffusion_free.coef['diffusion_exp_steps']:.3f}, pixel exponent "
-        f"{diffusion_free.coef['diffusion_exp_pixels']:.3f}"
+        "diffusion leave-one-model-out CV on training models: FLOPs exponent fitted median "
+        f"x{diffusion.cv_free[0]:.2f}, p90 x{diffusion.cv_free[1]:.2f}; fixed at 1 median "
+        f"x{diffusion.cv_fixed[0]:.2f}, p90 x{diffusion.cv_fixed[1]:.2f}"
     )
-    for name, value_free, bound in llm.pinned + diffusion.pinned:
+    for name, value_free, bound in llm.pinned + diffusion.fit.pinned:
         print(f"constrained: {name} unconstrained {value_free:+.3f}, pinned at {bound:g}")
     if args.cv:
         med, p90 = leave_one_model_out(llm_train, LLM_FEATURES, llm_target)
         print(f"LLM leave-one-model-out CV on training models: median x{med:.2f}, p90 x{p90:.2f}")
-        med, p90 = leave_one_model_out(diffusion_train, diffusion_features(True), diffusion_target)
-        print(f"diffusion leave-one-model-out CV on training models: median x{med:.2f}, p90 x{p90:.2f}")
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         print(f"  {r['name']:<{width}}  {r['value']:>10}  {r['unit']}")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from server.catalog.files import DEFAULT_CATALOG_DIR, iter_model_files
+from server.catalog.files import DEFAULT_CATALOG_DIR, iter_model_files, read_rows
 from server.catalog.names import norm
+from server.catalog.rows import ModelRow
 from server.catalog.store import WORLD, Catalog
+from server.engine.constants import DEFAULT_ATTENTION_WIDTH_COEF, DEFAULT_ATTENTION_WIDTH_EXP
 from server.schemas.enums import DATA_TYPES, SPEC_TASKS
 
 US_STATES_AND_DC = frozenset(
@@ -159,3 +162,74 @@ def test_family_and_name_resolve(catalog: Catalog, family: str, name: str, model
 )
 def test_seed_nodes_resolve(catalog: Catalog, spelling: str) -> None:
     assert catalog.find_node(spelling) is not None
+
+
+# The diffusion models ML.ENERGY v3 measured (../shared/reference/mlenergy-v3-diffusion.csv): the calibration fit
+# reads their denoiser architecture from these catalog rows (bench/catalog_models.py).
+MLENERGY_DIFFUSION_MODELS = [
+    "Efficient-Large-Model/SANA1.5_1.6B_1024px_diffusers",
+    "Efficient-Large-Model/SANA1.5_4.8B_1024px_diffusers",
+    "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+    "Tencent-Hunyuan/HunyuanDiT-v1.2-Diffusers",
+    "black-forest-labs/FLUX.1-dev",
+    "stabilityai/stable-diffusion-3.5-large",
+    "stabilityai/stable-diffusion-3.5-medium",
+    "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+    "Wan-AI/Wan2.1-T2V-14B-Diffusers",
+    "tencent/HunyuanVideo",
+    "zai-org/CogVideoX-2b",
+    "zai-org/CogVideoX1.5-5B",
+]
+ARCHITECTURE = ("denoiser_layers", "hidden_size", "px_per_latent_token", "guidance_passes", "quadratic_attention")
+
+
+def diffusion_rows(catalog: Catalog) -> list[ModelRow]:
+    return [
+        m.row
+        for m in catalog.models.values()
+        if m.row.task == "text-to-image" or (m.row.task == "multimodal-generation" and m.row.default_steps)
+    ]
+
+
+@pytest.mark.parametrize("hugging_face_path", MLENERGY_DIFFUSION_MODELS)
+def test_measured_diffusion_models_carry_their_published_architecture(catalog: Catalog, hugging_face_path: str) -> None:
+    rows = [m.row for m in catalog.models.values() if m.row.hugging_face_path == hugging_face_path]
+    assert len(rows) == 1, hugging_face_path
+    row = rows[0]
+    assert all(getattr(row, name) is not None for name in ARCHITECTURE), row.id
+    assert "estimate" not in row.source.lower(), row.id  # published configs, not guesses
+    assert "denoiser architecture:" in row.source, row.id
+    if "video" in hugging_face_path.lower() or "wan" in hugging_face_path.lower():
+        assert row.temporal_compression is not None, row.id
+
+
+def test_every_diffusion_model_states_its_denoiser_or_says_it_is_estimated(catalog: Catalog) -> None:
+    rows = diffusion_rows(catalog)
+    assert len(rows) >= 30
+    for row in rows:
+        # Layers and hidden size go together (the attention term needs both).
+        assert (row.denoiser_layers is None) == (row.hidden_size is None), row.id
+        if row.px_per_latent_token is None or row.denoiser_layers is None:
+            # Closed models (engine defaults) and U-Nets (effective token size) are estimates, and say so.
+            assert "estimate" in row.source.lower() or "u-net" in row.source.lower(), row.id
+        if row.denoiser_layers is None and row.px_per_latent_token is not None:
+            assert row.quadratic_attention is False, f"{row.id}: a U-Net's attention is in its effective token size"
+
+
+def test_default_attention_width_is_the_fit_over_the_catalog() -> None:
+    """constants.DEFAULT_ATTENTION_WIDTH_*: ln(layers x hidden) vs ln(active params), distinct architectures."""
+    architectures = {
+        (row.active_params_billions or row.total_params_billions, row.denoiser_layers, row.hidden_size)
+        for path in iter_model_files(DEFAULT_CATALOG_DIR)
+        for row in read_rows(path, ModelRow)
+        if row.denoiser_layers is not None and row.hidden_size is not None
+    }
+    points = [(math.log(params), math.log(layers * hidden)) for params, layers, hidden in architectures]
+    assert len(points) >= 15
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+    coef = math.exp(mean_y - slope * mean_x)
+    assert slope == pytest.approx(DEFAULT_ATTENTION_WIDTH_EXP, abs=0.005)
+    assert coef == pytest.approx(DEFAULT_ATTENTION_WIDTH_COEF, rel=0.01)

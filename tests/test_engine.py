@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from server.catalog.store import Catalog
 from server.engine import (
     Calibration,
     GpuSpec,
@@ -19,6 +20,7 @@ from server.engine import (
     estimate,
     prepare,
 )
+from server.engine.estimate import attention_width, diffusion_flops_per_step
 from server.engine.hardware import gpus_for_weights
 
 CAL = Calibration(
@@ -27,10 +29,8 @@ CAL = Calibration(
     llm_exp_weights_read=0.0,
     llm_exp_batch=0.0,
     llm_exp_gpu_count=0.0,
-    diffusion_log_intercept=math.log(2.0),
-    diffusion_exp_params=1.0,
-    diffusion_exp_steps=1.0,
-    diffusion_exp_pixels=1.0,
+    diffusion_log_intercept=math.log(2.0),  # 2 J per denoising step at 1 TFLOP per step
+    diffusion_exp_flops=1.0,
     diffusion_batch_size=1.0,
     diffusion_exp_batch=0.0,
     gpu_serving_power_fraction=0.5,
@@ -100,21 +100,84 @@ def test_training_amortised_per_request() -> None:
     assert per_request.embodied_water_ml == pytest.approx(50_000 / 365_000)
 
 
+# A small DiT: 3 B params, 10 layers x 1000 hidden, 16 px per latent token, 4 frames per latent frame, CFG.
+DIT = ModelSpec(
+    total_params_b=3.0,
+    active_params_b=3.0,
+    bytes_per_param=2.0,
+    default_steps=20,
+    denoiser_layers=10,
+    hidden_size=1000,
+    px_per_latent_token=16.0,
+    temporal_compression=4.0,
+    guidance_passes=2,
+)
+
+
 def test_diffusion_image_by_hand() -> None:
-    model = ModelSpec(total_params_b=3.0, active_params_b=3.0, bytes_per_param=2.0, default_steps=20)
-    p = prepare(model=model, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    p = prepare(model=DIT, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
     _, _, gpu_j = estimate(p, Workload(TaskKind.IMAGE, output_image_pixels=(1024 * 1024,), steps=50))
-    # 2 J x 3 B params x 50 steps x 1.048576 MP
-    assert gpu_j == pytest.approx(2 * 3 * 50 * 1.048576)
+    # 1024x1024 / 16^2 = 4096 tokens. One pass: 2 x 3e9 x 4096 = 2.4576e13 FLOPs (weights)
+    # + 4 x 10 x 1000 x 4096^2 = 6.7108864e11 (attention) = 2.524708864e13; 2 passes = 50.49417728 TFLOPs.
+    # 2 J x 50 steps x 50.49417728^1 = 5049.417728 J.
+    assert gpu_j == pytest.approx(5049.417728)
     _, _, default_steps_j = estimate(p, Workload(TaskKind.IMAGE))  # one default 1024x1024 image, 20 steps
-    assert default_steps_j == pytest.approx(2 * 3 * 20 * 1.048576)
+    assert default_steps_j == pytest.approx(2 * 20 * 50.49417728)
+    # Two images, the second 512x512: 1024 tokens -> 2 x (2 x 3e9 x 1024 + 4e4 x 1024^2) = 12.37188608 TFLOPs.
+    _, _, two_j = estimate(p, Workload(TaskKind.IMAGE, output_image_pixels=(1024 * 1024, 512 * 512), steps=50))
+    assert two_j == pytest.approx(5049.417728 + 2 * 50 * 12.37188608)
 
 
-def test_video_is_diffusion_over_all_frames() -> None:
-    model = ModelSpec(total_params_b=3.0, active_params_b=3.0, bytes_per_param=2.0)
-    p = prepare(model=model, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+def test_diffusion_exponent_batch_and_no_guidance() -> None:
+    cal = replace(CAL, diffusion_exp_flops=0.5, diffusion_batch_size=4.0, diffusion_exp_batch=-0.5)
+    distilled = replace(DIT, guidance_passes=1)
+    p = prepare(model=distilled, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.IMAGE, output_image_pixels=(1024 * 1024,), steps=10))
+    # One pass: 25.24708864 TFLOPs; 2 J x 4^-0.5 = 1 J per step at 1 TFLOP; 10 steps x 25.24708864^0.5.
+    assert gpu_j == pytest.approx(10 * 5.024648111)
+
+
+def test_linear_attention_has_no_quadratic_term() -> None:
+    linear = replace(DIT, quadratic_attention=False, px_per_latent_token=32.0)
+    p = prepare(model=linear, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.IMAGE, output_image_pixels=(2048 * 2048,), steps=1))
+    # 2048^2 / 32^2 = 4096 tokens; 2 passes x 2 x 3e9 x 4096 = 49.152 TFLOPs; 2 J x 1 step x 49.152.
+    assert gpu_j == pytest.approx(98.304)
+
+
+def test_video_is_diffusion_over_latent_frames() -> None:
+    p = prepare(model=DIT, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
     _, _, gpu_j = estimate(p, Workload(TaskKind.VIDEO, video_frames=10, video_frame_pixels=1920 * 1080, steps=4))
-    assert gpu_j == pytest.approx(2 * 3 * 4 * (10 * 1920 * 1080 / 1e6))
+    # 10 frames -> 1 + 9/4 = 3.25 latent frames; 1920 x 1080 / 256 = 8100 tokens per frame -> 26325 tokens.
+    # One pass: 2 x 3e9 x 26325 = 1.5795e14 + 4 x 10 x 1000 x 26325^2 = 2.77202250e13 -> 1.85670225e14;
+    # 2 passes = 371.34045 TFLOPs; 2 J x 4 steps x 371.34045 = 2970.7236 J.
+    assert gpu_j == pytest.approx(2970.7236)
+
+
+def test_flops_per_step_of_published_architectures(catalog: Catalog) -> None:
+    """The FLOPs formula on two catalog models, from their published configs (catalog/models/media.csv)."""
+    sd35m = catalog.models["stable_diffusion_3_5_medium"].spec
+    assert (sd35m.active_params_b, sd35m.denoiser_layers, sd35m.hidden_size) == (2.5, 24, 1536)
+    assert (sd35m.px_per_latent_token, sd35m.guidance_passes, sd35m.quadratic_attention) == (16.0, 2, True)
+    # 1024x1024: 64 x 64 = 4096 tokens. One pass: 2 x 2.5e9 x 4096 = 20,480,000,000,000
+    # + 4 x 24 x 1536 x 4096^2 = 147,456 x 16,777,216 = 2,473,901,162,496 -> 22,953,901,162,496; x 2 passes.
+    assert diffusion_flops_per_step(sd35m, 1024 * 1024) == pytest.approx(45_907_802_324_992)
+
+    wan = catalog.models["wan2_1_t2v_1_3b"].spec
+    assert (wan.active_params_b, wan.denoiser_layers, wan.hidden_size) == (1.3, 30, 1536)
+    assert (wan.px_per_latent_token, wan.temporal_compression, wan.guidance_passes) == (16.0, 4.0, 2)
+    # 832x480x81: 52 x 30 = 1560 tokens per latent frame, 1 + 80/4 = 21 latent frames -> 32,760 tokens.
+    # One pass: 2 x 1.3e9 x 32,760 = 85,176,000,000,000 + 4 x 30 x 1536 x 32,760^2 = 184,320 x 1,073,217,600
+    # = 197,815,467,264,000 -> 282,991,467,264,000; x 2 passes.
+    assert diffusion_flops_per_step(wan, 832 * 480, 81) == pytest.approx(565_982_934_528_000)
+
+
+def test_blank_architecture_takes_the_documented_defaults() -> None:
+    closed = ModelSpec(total_params_b=5.0, active_params_b=5.0, bytes_per_param=2.0)
+    # layers x hidden = 36,000 x 5^0.615 = 36,000 x 2.690708 = 96,865.5 (constants.py); 16 px per token, 2 passes.
+    assert attention_width(closed) == pytest.approx(96_865.5, rel=1e-5)
+    # 1024x1024 -> 4096 tokens: 2 x (2 x 5e9 x 4096 + 4 x 96,865.5 x 4096^2) = 2 x (4.096e13 + 6.500533e12).
+    assert diffusion_flops_per_step(closed, 1024 * 1024) == pytest.approx(2 * (4.096e13 + 6.500533e12), rel=1e-5)
 
 
 def test_speech_to_text_by_hand() -> None:

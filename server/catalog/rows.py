@@ -35,6 +35,8 @@ OptHostAmount = Annotated[Annotated[float, Field(ge=0, le=100000)] | None, Befor
 OptLifeYears = Annotated[Annotated[float, Field(ge=1, le=30)] | None, BeforeValidator(_blank_to_none)]
 OptGridIntensity = Annotated[Annotated[float, Field(ge=0, le=2000)] | None, BeforeValidator(_blank_to_none)]
 OptPue = Annotated[Annotated[float, Field(ge=1)] | None, BeforeValidator(_blank_to_none)]
+OptPositive = Annotated[Annotated[float, Field(gt=0)] | None, BeforeValidator(_blank_to_none)]
+OptPositiveInt = Annotated[Annotated[int, Field(ge=1)] | None, BeforeValidator(_blank_to_none)]
 
 
 class Row(BaseModel):
@@ -73,6 +75,13 @@ class ModelRow(Row):
     training_embodied_water_l: Opt = None
     estimated_use_life_days: Opt = None
     estimated_requests_per_day: Opt = None
+    # Diffusion denoiser architecture (catalog/README.md); blank = the engine's documented default.
+    denoiser_layers: OptPositiveInt = None
+    hidden_size: OptPositiveInt = None
+    px_per_latent_token: OptPositive = None
+    temporal_compression: Annotated[Annotated[float, Field(ge=1)] | None, BeforeValidator(_blank_to_none)] = None
+    guidance_passes: Annotated[Annotated[int, Field(ge=1, le=2)] | None, BeforeValidator(_blank_to_none)] = None
+    quadratic_attention: Annotated[bool | None, BeforeValidator(_blank_to_none)] = None
 
 
 class GpuRow(Row):

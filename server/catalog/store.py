@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import copy
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,7 +25,13 @@ from server.catalog.rows import (
     NodeRow,
 )
 from server.engine import Calibration, GpuSpec, ModelSpec, TrainingSpec
-from server.engine.constants import BYTES_PER_PARAM, DEFAULT_BYTES_PER_PARAM
+from server.engine.constants import (
+    BYTES_PER_PARAM,
+    DEFAULT_BYTES_PER_PARAM,
+    DEFAULT_GUIDANCE_PASSES,
+    DEFAULT_PX_PER_LATENT_TOKEN,
+    DEFAULT_TEMPORAL_COMPRESSION,
+)
 
 WORLD = "ZZ"  # ISO 3166 user-assigned code: our world-average grid row
 CATALOG_CUSTOMER_ID = 0
@@ -62,6 +70,7 @@ def _model_spec(row: ModelRow) -> ModelSpec:
     if row.default_resolution:
         w, h = row.default_resolution.split("x")
         width, height = int(w), int(h)
+    # A blank diffusion architecture cell takes the engine's documented default (server/engine/constants.py).
     return ModelSpec(
         total_params_b=row.total_params_billions,
         active_params_b=row.active_params_billions or row.total_params_billions,
@@ -69,6 +78,12 @@ def _model_spec(row: ModelRow) -> ModelSpec:
         default_steps=row.default_steps or 30,
         default_width_px=width,
         default_height_px=height,
+        denoiser_layers=row.denoiser_layers,
+        hidden_size=row.hidden_size,
+        px_per_latent_token=row.px_per_latent_token or DEFAULT_PX_PER_LATENT_TOKEN,
+        temporal_compression=row.temporal_compression or DEFAULT_TEMPORAL_COMPRESSION,
+        guidance_passes=row.guidance_passes or DEFAULT_GUIDANCE_PASSES,
+        quadratic_attention=row.quadratic_attention is not False,
     )
 
 
@@ -166,41 +181,19 @@ class Catalog:
         self.gpus: dict[str, CatalogGpu] = {}
         for gpu_row in read_rows(catalog_dir / "gpus.csv", GpuRow):
             self.gpus[gpu_row.id] = CatalogGpu(gpu_row, _gpu_spec(gpu_row), _catalog_wire(gpu_row, GPU_WIRE_FIELDS))
-        self.gpu_keys = {norm(gid): gid for gid in self.gpus}
 
         self.models: dict[str, CatalogModel] = {}
-        self.model_keys: dict[str, str] = {}
-        model_rows = [row for path in iter_model_files(catalog_dir) for row in read_rows(path, ModelRow)]
-        for row in model_rows:
+        for row in (row for path in iter_model_files(catalog_dir) for row in read_rows(path, ModelRow)):
             if row.id in self.models:
                 raise CatalogError(f"model id {row.id!r} appears twice")
             self.models[row.id] = CatalogModel(
                 row, _model_spec(row), _training_spec(row), _catalog_wire(row, MODEL_WIRE_FIELDS)
             )
-        # Ids and aliases win over names and other spellings.
-        for row in model_rows:
-            for key in (row.id, *row.aliases):
-                self.model_keys.setdefault(norm(key), row.id)
-        for row in model_rows:
-            spellings = [*row.other_names, row.name, row.family + " " + row.name]
-            if row.hugging_face_path:
-                spellings.append(row.hugging_face_path)
-            for key in spellings:
-                self.model_keys.setdefault(norm(key), row.id)
-        self.model_ids_and_aliases = {norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)}
-
         self.clouds = {row.id: row for row in read_rows(catalog_dir / "clouds.csv", CloudRow)}
         self.nodes: dict[str, CatalogNode] = {}
-        self.node_keys: dict[str, str] = {}
         for node_row in read_rows(catalog_dir / "nodes.csv", NodeRow):
             self.nodes[node_row.id] = CatalogNode(node_row, _catalog_wire(node_row, NODE_WIRE_FIELDS))
-            self.node_keys[norm(node_row.id)] = node_row.id
-            if node_row.cloud_id and node_row.cloud_instance_id:
-                self.node_keys.setdefault(norm(node_row.cloud_id + node_row.cloud_instance_id), node_row.id)
-        self.instance_keys: dict[str, list[str]] = {}
-        for node in self.nodes.values():
-            if node.row.cloud_instance_id and not node.row.managed_service_id:
-                self.instance_keys.setdefault(norm(node.row.cloud_instance_id), []).append(node.row.id)
+        self._index()
 
         self.services = {row.id: row for row in read_rows(catalog_dir / "managed_services.csv", ManagedServiceRow)}
         self.service_keys = {norm(sid): sid for sid in self.services}
@@ -218,6 +211,55 @@ class Catalog:
             row.country: row.water_l_per_kwh for row in read_rows(catalog_dir / "grid_water.csv", GridWaterRow)
         }
         self._check_references()
+
+    def _index(self) -> None:
+        """The spelling-insensitive lookup tables over `models`, `gpus` and `nodes`."""
+        self.gpu_keys = {norm(gid): gid for gid in self.gpus}
+        model_rows = [m.row for m in self.models.values()]
+        self.model_keys: dict[str, str] = {}
+        # Ids and aliases win over names and other spellings.
+        for row in model_rows:
+            for key in (row.id, *row.aliases):
+                self.model_keys.setdefault(norm(key), row.id)
+        for row in model_rows:
+            spellings = [*row.other_names, row.name, row.family + " " + row.name]
+            if row.hugging_face_path:
+                spellings.append(row.hugging_face_path)
+            for key in spellings:
+                self.model_keys.setdefault(norm(key), row.id)
+        self.model_ids_and_aliases = {norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)}
+        self.node_keys: dict[str, str] = {}
+        for node in self.nodes.values():
+            self.node_keys[norm(node.row.id)] = node.row.id
+            if node.row.cloud_id and node.row.cloud_instance_id:
+                self.node_keys.setdefault(norm(node.row.cloud_id + node.row.cloud_instance_id), node.row.id)
+        self.instance_keys: dict[str, list[str]] = {}
+        for node in self.nodes.values():
+            if node.row.cloud_instance_id and not node.row.managed_service_id:
+                self.instance_keys.setdefault(norm(node.row.cloud_instance_id), []).append(node.row.id)
+
+    def with_entries(
+        self,
+        *,
+        models: Iterable[CatalogModel] = (),
+        gpus: Iterable[CatalogGpu] = (),
+        nodes: Iterable[CatalogNode] = (),
+        removed: Collection[tuple[str, str]] = (),
+    ) -> Catalog:
+        """A copy with entries added or replaced (same id) and `(kind, id)` entries removed; self is unchanged.
+
+        Nodes whose GPU is gone from the copy are left out of it, so a lookup never meets a dangling reference.
+        """
+        view = copy.copy(self)
+        view.models = {k: v for k, v in self.models.items() if ("model", k) not in removed}
+        view.models.update((m.row.id, m) for m in models)
+        view.gpus = {k: v for k, v in self.gpus.items() if ("gpu", k) not in removed}
+        view.gpus.update((g.row.id, g) for g in gpus)
+        view.nodes = {k: v for k, v in self.nodes.items() if ("node", k) not in removed}
+        view.nodes.update((n.row.id, n) for n in nodes)
+        view.nodes = {k: n for k, n in view.nodes.items() if n.row.gpu_id in view.gpus}
+        view._index()
+        return view
 
     def _check_references(self) -> None:
         for node in self.nodes.values():

@@ -70,3 +70,31 @@ BYTES_PER_PARAM = {
     "uint4": 0.5,
 }
 DEFAULT_BYTES_PER_PARAM = 2.0  # bfloat16, the usual published precision of open weights
+
+# Diffusion: FLOPs of one denoiser pass over T latent tokens = 2 x params x T (every weight is one multiply-add
+# per token: Kaplan et al. 2020, "Scaling Laws for Neural Language Models", forward pass ~ 2N FLOPs per token)
+# + 4 x layers x hidden x T^2 (softmax attention: Q K^T and attention x V are each T^2 x hidden multiply-adds per
+# layer; Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", appendix F, counts 2 x seq x
+# key_size x heads FLOPs per token for each). Linear attention (SANA) has no T^2 term.
+DIFFUSION_FLOPS_PER_PARAM_TOKEN = 2.0
+DIFFUSION_ATTENTION_FLOPS_PER_LAYER_WIDTH_TOKEN2 = 4.0
+TFLOP = 1e12
+
+# Denoiser defaults for a catalog row that leaves its architecture blank (closed models):
+# - 16 pixels per latent token side: an 8x VAE with 2x2 patches, the layout of SD3 (Esser et al. 2024, "Scaling
+#   Rectified Flow Transformers"), FLUX.1, PixArt-Sigma, HunyuanDiT, Wan2.1, CogVideoX and HunyuanVideo (their
+#   published configs, cited on each row of catalog/models/media.csv);
+# - 4 video frames per latent frame: the causal 3D VAEs of Wan2.1 (vae_stride 4x8x8), HunyuanVideo and CogVideoX
+#   (time_compressed_rate 4) (same rows);
+# - 2 denoiser passes per step: classifier-free guidance runs a conditional and an unconditional pass (Ho &
+#   Salimans 2022, "Classifier-Free Diffusion Guidance"); guidance-distilled models (FLUX.1 [dev]) run one.
+DEFAULT_PX_PER_LATENT_TOKEN = 16.0
+DEFAULT_TEMPORAL_COMPRESSION = 4.0
+DEFAULT_GUIDANCE_PASSES = 2
+# Attention width layers x hidden when a row leaves them blank: layers x hidden = COEF x (active params, B)^EXP,
+# least squares on ln(layers x hidden) over the distinct (params, layers, hidden) of the catalog/models/media.csv
+# rows that give both (their published configs: 16 open DiTs from PixArt-Sigma 0.6B to Wan 14B; residual sd 0.24
+# in ln). Transformer shape predicts EXP ~ 2/3 (params ~ 12 x layers x hidden^2 at a fixed depth/width ratio).
+# tests/test_catalog_data.py refits it on the catalog.
+DEFAULT_ATTENTION_WIDTH_COEF = 36_000.0
+DEFAULT_ATTENTION_WIDTH_EXP = 0.615

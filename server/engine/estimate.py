@@ -76,14 +76,50 @@ def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, calibration: Calibration
     return seconds_per_gpu * gpu_serving_power_w(gpu, calibration)
 
 
-def diffusion_j_per_unit(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:
-    """GPU energy (J) of one image of one megapixel at one step; rows scale it by steps and pixels."""
+def attention_width(model: ModelSpec) -> float:
+    """layers x hidden of the denoiser: the catalog's, else the fit over published configs (constants.py)."""
+    if model.denoiser_layers is not None and model.hidden_size is not None:
+        return float(model.denoiser_layers * model.hidden_size)
+    return c.DEFAULT_ATTENTION_WIDTH_COEF * math.pow(model.active_params_b, c.DEFAULT_ATTENTION_WIDTH_EXP)
+
+
+def latent_frames(frames: float, temporal_compression: float) -> float:
+    """Latent frames of a video: the first frame alone, then one per `temporal_compression` frames (causal 3D VAE).
+
+    Continuous and increasing in `frames` (1 frame -> 1, 81 frames at 4 -> 21); an image is 1 frame.
+    """
+    if frames <= 1.0:
+        return frames
+    return 1.0 + (frames - 1.0) / temporal_compression
+
+
+def diffusion_flops_coefficients(model: ModelSpec) -> tuple[float, float]:
+    """(linear, quadratic): denoiser FLOPs per step = linear x X + quadratic x X^2, X = pixels x latent frames.
+
+    Latent tokens T = X / f^2 (f = pixels per latent token side); one pass costs 2 x params x T + 4 x layers x
+    hidden x T^2 (constants.py), and a step runs `guidance_passes` passes.
+    """
+    tokens_per_px = 1.0 / (model.px_per_latent_token * model.px_per_latent_token)
+    passes = float(model.guidance_passes)
+    linear = passes * c.DIFFUSION_FLOPS_PER_PARAM_TOKEN * model.active_params_b * 1e9 * tokens_per_px
+    quadratic = 0.0
+    if model.quadratic_attention:
+        width = attention_width(model)
+        quadratic = passes * c.DIFFUSION_ATTENTION_FLOPS_PER_LAYER_WIDTH_TOKEN2 * width * tokens_per_px * tokens_per_px
+    return linear, quadratic
+
+
+def diffusion_flops_per_step(model: ModelSpec, pixels: float, frames: float = 1.0) -> float:
+    """Denoiser FLOPs of one denoising step of one output (`frames` = 1 for an image)."""
+    linear, quadratic = diffusion_flops_coefficients(model)
+    x = pixels * latent_frames(frames, model.temporal_compression)
+    return linear * x + quadratic * x * x
+
+
+def diffusion_j_per_step(gpu: GpuSpec, calibration: Calibration) -> float:
+    """GPU energy (J) of one denoising step at 1 TFLOP per step; rows scale it by steps and FLOPs^exponent."""
     cal = calibration
-    log_e = (
-        cal.diffusion_log_intercept
-        + cal.diffusion_exp_params * math.log(model.total_params_b)
-        + cal.diffusion_exp_batch * math.log(cal.diffusion_batch_size)
-    )
+    log_e = cal.diffusion_log_intercept + cal.diffusion_exp_batch * math.log(cal.diffusion_batch_size)
     return math.exp(log_e) * diffusion_gpu_factor(gpu, cal)
 
 
@@ -108,12 +144,18 @@ def prepare(
     it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
     facility_wh, gco2e, water_ml = site_factors(site)
     emb_g_per_s, emb_ml_per_s = embodied_per_node_second(node, gpu_count)
+    flops_per_px, flops_per_px2 = diffusion_flops_coefficients(model)
+    tflops_per_px, tflops_per_px2 = flops_per_px / c.TFLOP, flops_per_px2 / c.TFLOP
     return Prepared(
         gpu_count=gpu_count,
         batch_size=node.batch_size,
         decode_j_per_token=decode_j_per_token(model, gpu, gpu_count, node.batch_size, calibration),
         prefill_j_per_token=prefill_j_per_token(model, gpu, calibration),
-        diffusion_j_per_unit=diffusion_j_per_unit(model, gpu, calibration),
+        diffusion_j_per_step=diffusion_j_per_step(gpu, calibration),
+        diffusion_exp_flops=calibration.diffusion_exp_flops,
+        diffusion_tflops_per_px=tflops_per_px,
+        diffusion_tflops_per_px2=tflops_per_px2,
+        temporal_compression=model.temporal_compression,
         default_steps=model.default_steps,
         default_image_pixels=float(model.default_width_px * model.default_height_px),
         usage_wh_per_gpu_j=it_j * facility_wh,
@@ -123,15 +165,14 @@ def prepare(
         embodied_water_ml_per_gpu_j=node_s_per_j * emb_ml_per_s,
         node_seconds_per_gpu_j=node_s_per_j,
         training=training_per_request(training),
-        diffusion_exp_steps=calibration.diffusion_exp_steps,
-        diffusion_exp_pixels=calibration.diffusion_exp_pixels,
     )
 
 
-def _diffusion_j(p: Prepared, steps: int | None, megapixels: float) -> float:
+def _diffusion_j(p: Prepared, steps: int | None, x: float) -> float:
+    """One output: steps x J per step at 1 TFLOP x (TFLOPs per step)^exponent; x = pixels x latent frames."""
     n_steps = steps if steps is not None else p.default_steps
-    steps_factor = math.pow(n_steps, p.diffusion_exp_steps)
-    return p.diffusion_j_per_unit * steps_factor * math.pow(megapixels, p.diffusion_exp_pixels)
+    tflops = (p.diffusion_tflops_per_px + p.diffusion_tflops_per_px2 * x) * x
+    return p.diffusion_j_per_step * n_steps * math.pow(tflops, p.diffusion_exp_flops)
 
 
 def gpu_energy_j(p: Prepared, w: Workload) -> float:
@@ -155,10 +196,10 @@ def gpu_energy_j(p: Prepared, w: Workload) -> float:
     if kind is TaskKind.IMAGE:
         sizes = w.output_image_pixels or (p.default_image_pixels,)
         prompt = p.prefill_j_per_token * w.input_tokens
-        return prompt + sum(_diffusion_j(p, w.steps, px / 1e6) for px in sizes)
-    # VIDEO: one diffusion over all frames.
-    frames_megapixels = w.video_frames * w.video_frame_pixels / 1e6
-    return p.prefill_j_per_token * w.input_tokens + _diffusion_j(p, w.steps, frames_megapixels)
+        return prompt + sum(_diffusion_j(p, w.steps, px) for px in sizes)
+    # VIDEO: one diffusion over the latent frames of all output frames.
+    x = w.video_frame_pixels * latent_frames(w.video_frames, p.temporal_compression)
+    return p.prefill_j_per_token * w.input_tokens + _diffusion_j(p, w.steps, x)
 
 
 def estimate(p: Prepared, w: Workload) -> tuple[Impacts, Impacts, float]:

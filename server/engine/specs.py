@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from server.engine.constants import (
+    DEFAULT_GUIDANCE_PASSES,
+    DEFAULT_PX_PER_LATENT_TOKEN,
+    DEFAULT_TEMPORAL_COMPRESSION,
+)
+
 
 class TaskKind(Enum):
     """How a task spends compute; every wire task maps to one of these."""
@@ -19,12 +25,21 @@ class TaskKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
+    """A model as the engine sees it. The diffusion fields describe the denoiser (catalog/README.md)."""
+
     total_params_b: float
     active_params_b: float
     bytes_per_param: float
     default_steps: int = 30
     default_width_px: int = 1024
     default_height_px: int = 1024
+    # Diffusion denoiser architecture; None / the defaults below where the catalog does not say.
+    denoiser_layers: int | None = None  # transformer blocks L
+    hidden_size: int | None = None  # width d
+    px_per_latent_token: float = DEFAULT_PX_PER_LATENT_TOKEN  # pixels per latent token side (VAE x patch)
+    temporal_compression: float = DEFAULT_TEMPORAL_COMPRESSION  # video frames per latent frame
+    guidance_passes: int = DEFAULT_GUIDANCE_PASSES  # denoiser passes per step: 2 with classifier-free guidance
+    quadratic_attention: bool = True  # False: linear attention, or attention folded into px_per_latent_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +98,8 @@ class Calibration:
     llm_exp_weights_read: float
     llm_exp_batch: float
     llm_exp_gpu_count: float
-    diffusion_log_intercept: float
-    diffusion_exp_params: float
-    diffusion_exp_steps: float
-    diffusion_exp_pixels: float
+    diffusion_log_intercept: float  # ln(GPU J per denoising step) at 1 TFLOP per step, batch 1, H100
+    diffusion_exp_flops: float  # exponent on the denoiser's FLOPs per step
     diffusion_batch_size: float
     diffusion_exp_batch: float
     gpu_serving_power_fraction: float
@@ -141,7 +154,13 @@ class Prepared:
     batch_size: float
     decode_j_per_token: float
     prefill_j_per_token: float
-    diffusion_j_per_unit: float
+    diffusion_j_per_step: float  # J per denoising step at 1 TFLOP per step (fit x batch x GPU factor)
+    diffusion_exp_flops: float
+    # TFLOPs per denoising step = diffusion_tflops_per_px x X + diffusion_tflops_per_px2 x X^2, where
+    # X = output pixels x latent frames (1 for an image): linear layers, then softmax attention.
+    diffusion_tflops_per_px: float
+    diffusion_tflops_per_px2: float
+    temporal_compression: float
     default_steps: int
     default_image_pixels: float
     usage_wh_per_gpu_j: float
@@ -151,5 +170,3 @@ class Prepared:
     embodied_water_ml_per_gpu_j: float
     node_seconds_per_gpu_j: float
     training: Impacts
-    diffusion_exp_steps: float
-    diffusion_exp_pixels: float
