@@ -7,6 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from server.accounts.cli import add_commands as add_key_commands
+from server.sync.cli import add_arguments as add_sync_arguments
+
 
 def _serve(args: argparse.Namespace) -> int:
     """Run gunicorn on the app factory (the same way App Engine and Cloud Run do)."""
@@ -22,6 +25,12 @@ def _serve(args: argparse.Namespace) -> int:
         "-",
         "server.app:create_app()",
     ]
+    from server.accounts.cli import first_start_key
+
+    key = first_start_key()
+    if key is not None:
+        print("first start: created an admin key; it is shown once, store it now:", flush=True)
+        print(f"    {key}", flush=True)
     print(f"serving on http://{args.host}:{args.port} (catalog: shipped; Ctrl-C stops)", flush=True)
     os.execv(sys.executable, command)
     return 0  # pragma: no cover - execv does not return
@@ -57,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
     check = commands.add_parser("check-catalog", help="validate the catalog files and print their sizes")
     check.set_defaults(run=_check_catalog)
+    sync = commands.add_parser("sync-catalog", help="write the catalog into a spreadsheet's Models, GPUs, Nodes tabs")
+    add_sync_arguments(sync)
+    add_key_commands(commands)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

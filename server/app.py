@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 
 from flask import Flask, request
+from sqlalchemy.exc import SQLAlchemyError
 
-from server.api import bigquery, catalog, impact, openapi, status
-from server.catalog.store import load_catalog
+from server.accounts.auth import init_auth
+from server.accounts.keys import BOOTSTRAP_ADMIN_ACCOUNT, ensure_key
+from server.accounts.limits import init_limits
+from server.accounts.views import CatalogViews
+from server.api import admin, bigquery, catalog, impact, openapi, status, sync
+from server.catalog.store import Catalog, load_catalog
+from server.db.database import Database, DatabaseError
 from server.errors import NotAcceptable, register_error_handlers
 from server.logs import configure_logging
-from server.pipeline.run import Pipeline
 from server.settings import load_settings
 
 log = logging.getLogger("server.app")
@@ -26,9 +32,19 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
-    cat = load_catalog(settings.CATALOG_DIR)
-    app.extensions["catalog"] = cat
-    app.extensions["pipeline"] = Pipeline(cat)
+    db = Database(settings.DATABASE_URL)
+    try:
+        db.migrate()
+        if settings.ADMIN_API_KEY:
+            with db.write() as session:
+                ensure_key(session, BOOTSTRAP_ADMIN_ACCOUNT, settings.ADMIN_API_KEY, admin=True)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"DATABASE_URL: cannot use the database at {db.url!r}: {exc}") from exc
+    app.extensions["db"] = db
+    catalog_dir = settings.CATALOG_DIR
+    views = CatalogViews(db, shipped=load_catalog(catalog_dir), reload=lambda: Catalog(catalog_dir))
+    app.extensions["views"] = views
+    cat = views.shipped
 
     @app.before_request
     def _accepts_json() -> None:
@@ -37,8 +53,14 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
             raise NotAcceptable()
 
     register_error_handlers(app)
-    for blueprint in (status.bp, impact.bp, catalog.bp, bigquery.bp, openapi.bp):
+    init_auth(app)
+    app.extensions["limiter"] = init_limits(app, settings)
+    for blueprint in (status.bp, impact.bp, catalog.bp, bigquery.bp, openapi.bp, admin.bp, sync.bp):
         app.register_blueprint(blueprint)
+    # The catalog, its indexes and the libraries live as long as the process: move them out of the garbage
+    # collector's sight, so its full passes scan only what requests allocate (bench/throughput.py: p95 latency
+    # of a 1000-row request 83 ms -> 25 ms).
+    gc.freeze()
     log.info(
         "app ready",
         extra={

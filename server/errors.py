@@ -64,6 +64,10 @@ class NotAcceptable(ApiError):
     status_code, code, message = 406, "NOT_ACCEPTABLE", "this API answers application/json only"
 
 
+class Conflict(ApiError):
+    status_code, code, message = 409, "CONFLICT", "already exists"
+
+
 class PayloadTooLarge(ApiError):
     status_code, code, message = 413, "PAYLOAD_TOO_LARGE", "request body too large"
 
@@ -109,6 +113,7 @@ HTTP_ERRORS: dict[int, type[ApiError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     406: NotAcceptable,
+    409: Conflict,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
     429: TooManyRequests,

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     CATALOG_DIR: Path = Field(DEFAULT_CATALOG_DIR, description="folder of the shipped catalog")
     LOG_LEVEL: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     MAX_CONTENT_LENGTH: int = Field(16 * 1024 * 1024, ge=1024, description="largest request body in bytes")
+    SYNC_SPREADSHEETS: str = Field("", pattern=r"^[\w\-, ]*$", description="spreadsheet keys to sync, comma-separated")
+    SYNC_CREDENTIALS_FILE: Path | None = Field(None, description="service-account key for the sync; default: ADC")
 
 
 def load_settings(overrides: dict[str, object] | None = None) -> Settings:

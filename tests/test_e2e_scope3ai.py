@@ -9,7 +9,7 @@ import pytest
 from scope3ai.api.client import Client
 from scope3ai.api.typesgen import ImpactBigQueryResponse, ImpactResponse, Model
 
-from tests.conftest import GunicornServer
+from tests.conftest import ADMIN_KEY, GunicornServer
 from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def scope3(server: GunicornServer) -> Client:
-    return Client(api_key="test-key", api_url=server.url)
+    return Client(api_key=ADMIN_KEY, api_url=server.url)
 
 
 def test_status(scope3: Client) -> None:

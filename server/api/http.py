@@ -6,8 +6,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import current_app, request
+from flask import request
 
+from server.accounts.auth import current_view
 from server.catalog.store import Catalog
 from server.errors import BadRequest, UnsupportedMediaType
 from server.pipeline.run import Pipeline
@@ -18,13 +19,12 @@ FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
 def current_catalog() -> Catalog:
-    found: Catalog = current_app.extensions["catalog"]
-    return found
+    """The catalog the caller sees: global entries and their own."""
+    return current_view().catalog
 
 
 def current_pipeline() -> Pipeline:
-    found: Pipeline = current_app.extensions["pipeline"]
-    return found
+    return current_view().pipeline
 
 
 def require_json_body() -> bytes:

@@ -95,3 +95,94 @@ class NodeResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nodes: Annotated[list[Node], Field(max_length=PAGE_SIZE_MAX)]
+
+
+# --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
+Alias = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
+
+
+class Write(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelUpdate(Write):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    family: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    hugging_face_path: str | None = None
+    benchmark_model_id: str | None = None
+    fine_tuned_from_model_id: str | None = None
+    estimated_use_life_days: Positive | None = None
+    estimated_requests_per_day: Positive | None = None
+    total_params_billions: Positive | None = None
+    number_of_experts: Annotated[int, Field(ge=1)] | None = None
+    params_per_expert_billions: Positive | None = None
+    training_usage_energy_kwh: NonNegative | None = None
+    training_usage_emissions_kgco2e: NonNegative | None = None
+    training_usage_water_l: NonNegative | None = None
+    training_embodied_emissions_kgco2e: NonNegative | None = None
+    training_embodied_water_l: NonNegative | None = None
+    # Beyond the spec's request (the spec's `Model` shows them): what an estimate needs to know.
+    task: SpecTask | None = None
+    datatype: DataType | None = None
+    active_params_billions: Positive | None = None
+    tensor_parallelism: Annotated[int, Field(ge=1)] | None = None
+
+
+class ModelCreate(ModelUpdate):
+    id: ModelId
+    aliases: Annotated[list[Alias], Field(max_length=100)] = []
+
+
+class AliasRequest(Write):
+    alias: Alias
+
+
+class GPUUpdate(Write):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    max_power_w: Positive | None = None
+    embodied_emissions_kgco2e: NonNegative | None = None
+    embodied_water_mlh2o: NonNegative | None = None
+    performance_ratio_to_h200: Positive | None = None
+    ols_coefficient_gpu_count: float | None = None
+    ols_intercept: float | None = None
+    # Beyond the spec's request: figures the engine otherwise assumes (server/catalog/custom.py).
+    memory_gb: Positive | None = None
+    idle_power_w: NonNegative | None = None
+    peak_tflops_bf16: Positive | None = None
+    memory_bandwidth_tbps: Positive | None = None
+
+
+class GPUCreate(GPUUpdate):
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    max_power_w: Positive
+    embodied_emissions_kgco2e: NonNegative
+    embodied_water_mlh2o: NonNegative
+    performance_ratio_to_h200: Positive
+    ols_coefficient_gpu_count: float
+    ols_intercept: float
+
+
+class NodeUpdate(Write):
+    cloud_id: str | None = None
+    cloud_instance_id: str | None = None
+    managed_service_id: str | None = None
+    gpu_id: str | None = None
+    gpu_count: Annotated[int, Field(ge=0, le=10000)] | None = None
+    cpu_count: Annotated[int, Field(ge=1, le=10000)] | None = None
+    idle_power_w_ex_gpu: Annotated[float, Field(ge=0, le=10000)] | None = None
+    average_utilization_rate: Annotated[float, Field(gt=0, le=1)] | None = None
+    embodied_emissions_kgco2e_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
+    embodied_water_l_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
+    use_life_years: Annotated[float, Field(ge=1, le=30)] | None = None
+
+
+class NodeCreate(NodeUpdate):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$", min_length=3, max_length=64)]
+    gpu_id: str
+    gpu_count: Annotated[int, Field(ge=0, le=10000)]
+    cpu_count: Annotated[int, Field(ge=1, le=10000)]

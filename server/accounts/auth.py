@@ -1,0 +1,89 @@
+"""Every request but `/status` and `/openapi.json` carries an API key: `Authorization: Bearer <key>`.
+
+BigQuery cannot send headers, so `POST /` may carry the key in `userDefinedContext.api_key` instead. The key
+is looked up by its digest (never logged, never stored); the caller and its catalog view go on `flask.g`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Flask, current_app, g, request
+
+from server.accounts.keys import Principal, authenticate
+from server.accounts.views import CatalogViews, View
+from server.db import entries
+from server.errors import Unauthorized
+
+PUBLIC_ENDPOINTS = frozenset({"status.status", "openapi.openapi", "static"})
+BIGQUERY_ENDPOINT = "bigquery.bigquery"
+# App Engine cron sends no key (it proves itself by a header); a key, when sent, must be valid.
+KEY_OPTIONAL_ENDPOINTS = frozenset({"sync.sync_catalog_cron"})
+
+
+def _bearer_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def _bigquery_key() -> str | None:
+    """`userDefinedContext.api_key` of a BigQuery remote-function call (the body is parsed again later)."""
+    try:
+        body: Any = orjson.loads(request.get_data(cache=True))
+    except orjson.JSONDecodeError:
+        return None
+    context = body.get("userDefinedContext") if isinstance(body, dict) else None
+    key = context.get("api_key") if isinstance(context, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def current_principal() -> Principal:
+    found: Principal = g.principal
+    return found
+
+
+def optional_principal() -> Principal | None:
+    """The caller on an endpoint where a key is optional (None: no key was sent)."""
+    found: Principal | None = getattr(g, "principal", None)
+    return found
+
+
+def current_view() -> View:
+    found: View = g.view
+    return found
+
+
+def views() -> CatalogViews:
+    found: CatalogViews = current_app.extensions["views"]
+    return found
+
+
+def _authenticate() -> None:
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    key = _bearer_key()
+    if key is None and request.endpoint == BIGQUERY_ENDPOINT:
+        key = _bigquery_key()
+    if key is None and request.endpoint in KEY_OPTIONAL_ENDPOINTS:
+        return
+    if key is None:
+        raise Unauthorized(
+            "missing API key: send 'Authorization: Bearer <key>' (create one with `python -m server create-key`)",
+            reason="missing_api_key",
+        )
+    catalog_views = views()
+    with catalog_views.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
+        principal = authenticate(connection, key)
+        version, shipped_generation = entries.catalog_state(connection)
+    if principal is None:
+        raise Unauthorized("invalid or revoked API key", reason="invalid_api_key")
+    g.principal = principal
+    g.view = catalog_views.view(principal, version, shipped_generation)
+
+
+def init_auth(app: Flask) -> None:
+    app.before_request(_authenticate)

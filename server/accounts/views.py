@@ -1,0 +1,84 @@
+"""What catalog each caller sees, and the pipeline that estimates against it.
+
+Global view: the shipped catalog with the admins' saved entries laid over it. An account's view: the global
+view plus that account's own entries (an admin's: plus every account's). Views are built from the database
+and kept per worker until the catalog version in the database moves; every request reads that version (in
+the same query as its key), so a change saved on one worker is seen by the next request on any worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.accounts.keys import Principal
+from server.catalog.custom import apply_entries
+from server.catalog.store import Catalog
+from server.db import entries
+from server.db.database import Database
+from server.db.tables import GLOBAL_CUSTOMER_ID
+from server.pipeline.run import Pipeline
+
+MAX_CACHED_ACCOUNTS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    catalog: Catalog
+    pipeline: Pipeline
+
+
+class CatalogViews:
+    def __init__(self, db: Database, *, shipped: Catalog, reload: Callable[[], Catalog]) -> None:
+        self.db = db
+        self._reload = reload
+        self.shipped = shipped
+        self._shipped_generation = 0
+        self._lock = threading.Lock()
+        self._global: tuple[int, View] | None = None
+        self._accounts: OrderedDict[tuple[int, bool], tuple[int, View]] = OrderedDict()
+
+    def view(self, principal: Principal | None, version: int, shipped_generation: int) -> View:
+        """The view of `principal` (None: the global view) at this catalog version."""
+        with self._lock:
+            if shipped_generation != self._shipped_generation:
+                self.shipped = self._reload()
+                self._shipped_generation = shipped_generation
+                self._global = None
+                self._accounts.clear()
+            global_view = self._global_view(version)
+            if principal is None:
+                return global_view
+            key = (principal.account_id, principal.is_admin)
+            cached = self._accounts.get(key)
+            if cached is not None and cached[0] == version:
+                self._accounts.move_to_end(key)
+                return cached[1]
+            view = self._account_view(principal, global_view)
+            self._accounts[key] = (version, view)
+            while len(self._accounts) > MAX_CACHED_ACCOUNTS:
+                self._accounts.popitem(last=False)
+            return view
+
+    def _global_view(self, version: int) -> View:
+        if self._global is not None and self._global[0] == version:
+            return self._global[1]
+        with self.db.read() as session:
+            saved = entries.saved_entries(session, [GLOBAL_CUSTOMER_ID])
+        catalog = apply_entries(self.shipped, saved) if saved else self.shipped
+        view = View(catalog, Pipeline(catalog))
+        self._global = (version, view)
+        return view
+
+    def _account_view(self, principal: Principal, global_view: View) -> View:
+        with self.db.read() as session:
+            if principal.is_admin:
+                saved = [e for e in entries.saved_entries(session, None) if e.customer_id != GLOBAL_CUSTOMER_ID]
+            else:
+                saved = entries.saved_entries(session, [principal.account_id])
+        if not saved:
+            return global_view
+        catalog = apply_entries(global_view.catalog, saved)
+        return View(catalog, Pipeline(catalog))
