@@ -19,7 +19,7 @@ if str(REPO) not in sys.path:
 from server.catalog.files import DEFAULT_CATALOG_DIR, iter_model_files, read_rows  # noqa: E402
 from server.catalog.names import norm  # noqa: E402
 from server.catalog.rows import ModelRow  # noqa: E402
-from server.catalog.store import _model_spec  # noqa: E402
+from server.catalog.store import model_spec  # noqa: E402
 from server.engine.specs import ModelSpec  # noqa: E402
 
 
@@ -49,4 +49,4 @@ def row_for(model_id: str, rows: list[ModelRow]) -> ModelRow:
 def specs_for(model_ids: set[str], catalog_dir: Path = DEFAULT_CATALOG_DIR) -> dict[str, ModelSpec]:
     """ML.ENERGY model id -> the catalog's ModelSpec (the one the server builds for that row)."""
     rows = catalog_rows(catalog_dir)
-    return {model_id: _model_spec(row_for(model_id, rows)) for model_id in sorted(model_ids)}
+    return {model_id: model_spec(row_for(model_id, rows)) for model_id in sorted(model_ids)}

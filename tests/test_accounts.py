@@ -144,7 +144,8 @@ def test_over_the_limit_429_with_retry_after(tmp_path: Path) -> None:
     statuses = [client.get("/gpu/h100").status_code for _ in range(3)]
     response = client.get("/gpu/h100")
     assert statuses == [200, 200, 200] and response.status_code == 429
-    assert int(response.headers["Retry-After"]) > 0
+    # The window is one minute and every request of this test went in the last few seconds.
+    assert 55 <= int(response.headers["Retry-After"]) <= 60
     assert response.json["code"] == "TOO_MANY_REQUESTS" and "message" in response.json
     # Another key has its own budget; /status is never limited.
     other = user(app, "lena")

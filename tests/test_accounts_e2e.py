@@ -286,7 +286,8 @@ def test_rate_limit_holds_across_two_workers_with_redis(redis_url: str, tmp_path
             response = httpx.get(server.url + "/gpu/h100", headers={"Authorization": f"Bearer {key}"})
             statuses.append(response.status_code)
             if response.status_code == 429:
-                assert int(response.headers["Retry-After"]) > 0
+                # One-minute window, all 12 requests sent within a few seconds of each other.
+                assert 55 <= int(response.headers["Retry-After"]) <= 60
                 assert response.json()["code"] == "TOO_MANY_REQUESTS"
         assert statuses.count(200) == 5 and statuses.count(429) == 7
     finally:

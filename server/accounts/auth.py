@@ -31,11 +31,13 @@ def _bearer_key() -> str | None:
 
 
 def _bigquery_key() -> str | None:
-    """`userDefinedContext.api_key` of a BigQuery remote-function call (the body is parsed again later)."""
+    """`userDefinedContext.api_key` of a BigQuery remote-function call; the parsed body stays on `g.json_body`
+    for the endpoint, so a 1000-call body is parsed once."""
     try:
         body: Any = orjson.loads(request.get_data(cache=True))
     except orjson.JSONDecodeError:
         return None
+    g.json_body = body
     context = body.get("userDefinedContext") if isinstance(body, dict) else None
     key = context.get("api_key") if isinstance(context, dict) else None
     return key if isinstance(key, str) and key else None

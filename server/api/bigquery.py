@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 
 from server.api.http import current_pipeline, parse_json
@@ -124,7 +124,7 @@ def bad_envelope(message: str) -> Response:
 @bp.post("/")
 def bigquery() -> Response:
     try:
-        body = parse_json(request.get_data(cache=False))
+        body = g.json_body if "json_body" in g else parse_json(request.get_data(cache=False))
         calls = envelope_calls(body)
         pipeline = current_pipeline()
         return json_response({"replies": [reply_for(pipeline, call) for call in calls]})

@@ -41,6 +41,7 @@ from server.schemas.catalog import (
 bp = Blueprint("catalog", __name__)
 Body = TypeVar("Body", bound=BaseModel)
 Found = CatalogModel | CatalogGpu | CatalogNode
+KIND_TABLES = {"model": "models", "gpu": "gpus", "node": "nodes"}  # the Catalog attribute holding each kind
 
 
 def _page(key: str, items: list[dict[str, Any]]) -> Response:
@@ -168,18 +169,23 @@ def _stored_data(found: Found) -> dict[str, Any]:
     return found.row.model_dump(mode="json", exclude={"id", "as_of"}, exclude_none=True)
 
 
+def _shadow_row(session: Session, kind: str, found: Found, data: dict[str, Any] | None) -> CatalogEntry:
+    """A global row with a shipped entry's id: an admin's change (`data`) or deletion (None) of it."""
+    return entries.insert_entry(
+        session,
+        kind,
+        found.row.id,
+        customer_id=GLOBAL_CUSTOMER_ID,
+        created_by=current_principal().account_name,
+        data=data,
+    )
+
+
 def _saved_row(session: Session, kind: str, found: Found) -> CatalogEntry:
     """The database row of an entry the caller may change; a shipped entry gets one (an admin's override)."""
     row = entries.find_entry(session, kind, found.row.id)
     if row is None:
-        row = entries.insert_entry(
-            session,
-            kind,
-            found.row.id,
-            customer_id=GLOBAL_CUSTOMER_ID,
-            created_by=current_principal().account_name,
-            data=_stored_data(found),
-        )
+        row = _shadow_row(session, kind, found, _stored_data(found))
         if kind == "model":
             entries.add_model_names(session, row, [found.row.id, *found.wire.get("aliases", [])])
     if row.data is None:  # deleted by an admin since this worker built its view
@@ -193,7 +199,7 @@ def _as_saved(row: CatalogEntry, data: dict[str, Any]) -> SavedEntry:
         entry_id=row.entry_id,
         customer_id=row.customer_id,
         created_by=row.created_by,
-        created_at=entries._aware(row.created_at),
+        created_at=entries.aware(row.created_at),
         updated_at=entries.now(),
         data=data,
     )
@@ -286,13 +292,7 @@ def _update(
 
 def _delete(kind: str, found: Found, in_use: Callable[[Session], list[str]] | None = None) -> Response:
     _may_change(kind, found)
-    shipped_catalog = views().shipped
-    shipped_ids: dict[str, set[str]] = {
-        "model": set(shipped_catalog.models),
-        "gpu": set(shipped_catalog.gpus),
-        "node": set(shipped_catalog.nodes),
-    }
-    shipped = shipped_ids[kind]
+    shipped = getattr(views().shipped, KIND_TABLES[kind])
     with _writing() as session:
         if in_use is not None:
             users = in_use(session)
@@ -301,14 +301,7 @@ def _delete(kind: str, found: Found, in_use: Callable[[Session], list[str]] | No
         row = entries.find_entry(session, kind, found.row.id)
         if found.row.id in shipped:  # an admin deleting a shipped entry: remember it as deleted
             if row is None:
-                row = entries.insert_entry(
-                    session,
-                    kind,
-                    found.row.id,
-                    customer_id=GLOBAL_CUSTOMER_ID,
-                    created_by=current_principal().account_name,
-                    data=None,
-                )
+                row = _shadow_row(session, kind, found, None)
             entries.drop_model_names(session, row)
             entries.save_data(session, row, None)
         elif row is not None:

@@ -21,9 +21,9 @@ from server.catalog.store import (
     CatalogGpu,
     CatalogModel,
     CatalogNode,
-    _gpu_spec,
-    _model_spec,
-    _training_spec,
+    gpu_spec,
+    model_spec,
+    training_spec,
 )
 from server.engine import TaskKind
 from server.pipeline.tasks import TASK_KINDS
@@ -127,7 +127,7 @@ def model_entry(entry: SavedEntry, catalog: Catalog) -> CatalogModel:
     wire_data = row.model_dump() | {name: data.get(name) for name in EXTRA_MODEL_WIRE_FIELDS}
     wire = _wire(entry, wire_data, (*MODEL_WIRE_FIELDS, *EXTRA_MODEL_WIRE_FIELDS))
     wire["aliases"] = list(row.aliases)
-    return CatalogModel(row, _model_spec(row), _training_spec(row), wire)
+    return CatalogModel(row, model_spec(row), training_spec(row), wire)
 
 
 def gpu_entry(entry: SavedEntry) -> CatalogGpu:
@@ -142,7 +142,7 @@ def gpu_entry(entry: SavedEntry) -> CatalogGpu:
         "memory_bandwidth_tbps": ratio * H200_MEMORY_BANDWIDTH_TBPS,
     }
     row = GpuRow(id=entry.entry_id, **(assumed | _row_fields(data, GpuRow)), **_source(entry, data))
-    return CatalogGpu(row, _gpu_spec(row), _wire(entry, row.model_dump(), GPU_WIRE_FIELDS))
+    return CatalogGpu(row, gpu_spec(row), _wire(entry, row.model_dump(), GPU_WIRE_FIELDS))
 
 
 def node_entry(entry: SavedEntry) -> CatalogNode:

@@ -65,7 +65,7 @@ class CatalogNode:
     wire: dict[str, Any]
 
 
-def _model_spec(row: ModelRow) -> ModelSpec:
+def model_spec(row: ModelRow) -> ModelSpec:
     width, height = 1024, 1024
     if row.default_resolution:
         w, h = row.default_resolution.split("x")
@@ -87,7 +87,7 @@ def _model_spec(row: ModelRow) -> ModelSpec:
     )
 
 
-def _training_spec(row: ModelRow) -> TrainingSpec:
+def training_spec(row: ModelRow) -> TrainingSpec:
     days, per_day = row.estimated_use_life_days, row.estimated_requests_per_day
     lifetime = days * per_day if days and per_day else 0.0
     return TrainingSpec(
@@ -157,7 +157,7 @@ def _catalog_wire(row: ModelRow | GpuRow | NodeRow, fields: tuple[str, ...]) -> 
     }
 
 
-def _gpu_spec(row: GpuRow) -> GpuSpec:
+def gpu_spec(row: GpuRow) -> GpuSpec:
     return GpuSpec(
         id=row.id,
         max_power_w=row.max_power_w,
@@ -180,14 +180,14 @@ class Catalog:
         self.calibration: Calibration = load_calibration(catalog_dir / "calibration.csv")
         self.gpus: dict[str, CatalogGpu] = {}
         for gpu_row in read_rows(catalog_dir / "gpus.csv", GpuRow):
-            self.gpus[gpu_row.id] = CatalogGpu(gpu_row, _gpu_spec(gpu_row), _catalog_wire(gpu_row, GPU_WIRE_FIELDS))
+            self.gpus[gpu_row.id] = CatalogGpu(gpu_row, gpu_spec(gpu_row), _catalog_wire(gpu_row, GPU_WIRE_FIELDS))
 
         self.models: dict[str, CatalogModel] = {}
         for row in (row for path in iter_model_files(catalog_dir) for row in read_rows(path, ModelRow)):
             if row.id in self.models:
                 raise CatalogError(f"model id {row.id!r} appears twice")
             self.models[row.id] = CatalogModel(
-                row, _model_spec(row), _training_spec(row), _catalog_wire(row, MODEL_WIRE_FIELDS)
+                row, model_spec(row), training_spec(row), _catalog_wire(row, MODEL_WIRE_FIELDS)
             )
         self.clouds = {row.id: row for row in read_rows(catalog_dir / "clouds.csv", CloudRow)}
         self.nodes: dict[str, CatalogNode] = {}

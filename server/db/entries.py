@@ -41,13 +41,13 @@ def _saved(entry: CatalogEntry) -> SavedEntry:
         entry_id=entry.entry_id,
         customer_id=entry.customer_id,
         created_by=entry.created_by,
-        created_at=_aware(entry.created_at),
-        updated_at=_aware(entry.updated_at),
+        created_at=aware(entry.created_at),
+        updated_at=aware(entry.updated_at),
         data=entry.data,
     )
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without their zone; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

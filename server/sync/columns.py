@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from server.catalog.store import GPU_WIRE_FIELDS, NODE_WIRE_FIELDS
+
 Cell = str | int | float | bool
+
+OWNERSHIP_COLUMNS = ("customer_id", "created_by", "created_at", "updated_at")
 
 MODEL_COLUMNS: tuple[str, ...] = (
     "id",
@@ -47,45 +51,10 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "estimated_use_life_days",
     "estimated_requests_per_day",
     "source",  # sheet-only
-    "customer_id",
-    "created_by",
-    "created_at",
-    "updated_at",
+    *OWNERSHIP_COLUMNS,
 )
-GPU_COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "max_power_w",
-    "embodied_emissions_kgco2e",
-    "embodied_water_mlh2o",
-    "performance_ratio_to_h200",
-    "ols_coefficient_gpu_count",
-    "ols_intercept",
-    "source",  # sheet-only
-    "customer_id",
-    "created_by",
-    "created_at",
-    "updated_at",
-)
-NODE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "cloud_id",
-    "cloud_instance_id",
-    "managed_service_id",
-    "gpu_id",
-    "gpu_count",
-    "cpu_count",
-    "idle_power_w_ex_gpu",
-    "average_utilization_rate",
-    "embodied_emissions_kgco2e_ex_gpu",
-    "embodied_water_l_ex_gpu",
-    "use_life_years",
-    "source",  # sheet-only
-    "customer_id",
-    "created_by",
-    "created_at",
-    "updated_at",
-)
+GPU_COLUMNS: tuple[str, ...] = (*GPU_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)  # source: sheet-only
+NODE_COLUMNS: tuple[str, ...] = (*NODE_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)
 SHEET_EXTRAS: dict[str, tuple[str, ...]] = {
     "Models": ("active_params_billions", "params_estimated", "source"),
     "GPUs": ("source",),
