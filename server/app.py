@@ -6,14 +6,14 @@ import gc
 import logging
 import time
 
-from flask import Flask, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.accounts.auth import init_auth
 from server.accounts.keys import BOOTSTRAP_ADMIN_ACCOUNT, ensure_key
 from server.accounts.limits import init_limits
 from server.accounts.views import CatalogViews
-from server.api import admin, bigquery, catalog, impact, openapi, status, sync
+from server.api import admin, bigquery, catalog, impact, openapi, sheets, status, sync
 from server.catalog.store import Catalog, load_catalog
 from server.db.database import Database, DatabaseError
 from server.errors import NotAcceptable, register_error_handlers
@@ -47,6 +47,18 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     cat = views.shipped
 
     @app.before_request
+    def _start_clock() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _server_timing(response: Response) -> Response:
+        # The app's own time for the request (auth, estimate, body), for callers and bench/ to read.
+        if "request_started" in g:
+            elapsed_ms = (time.perf_counter() - g.request_started) * 1000.0
+            response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+        return response
+
+    @app.before_request
     def _accepts_json() -> None:
         accept = request.accept_mimetypes
         if accept and not accept.accept_json and accept.best is not None:
@@ -55,7 +67,7 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     register_error_handlers(app)
     init_auth(app)
     app.extensions["limiter"] = init_limits(app, settings)
-    for blueprint in (status.bp, impact.bp, catalog.bp, bigquery.bp, openapi.bp, admin.bp, sync.bp):
+    for blueprint in (status.bp, impact.bp, sheets.bp, catalog.bp, bigquery.bp, openapi.bp, admin.bp, sync.bp):
         app.register_blueprint(blueprint)
     # The catalog, its indexes and the libraries live as long as the process: move them out of the garbage
     # collector's sight, so its full passes scan only what requests allocate (bench/throughput.py: p95 latency

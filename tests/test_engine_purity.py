@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[1] / "server" / "engine"
-ALLOWED_STDLIB = {"__future__", "math", "dataclasses", "enum"}
+ALLOWED_STDLIB = {"__future__", "math", "dataclasses", "enum", "typing"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -13,6 +13,7 @@ from server.errors import json_response
 from server.schemas.catalog import GPU, GPUResponse, Model, ModelResponse, Node, NodeResponse
 from server.schemas.common import Error, StatusResponse
 from server.schemas.impact import ImpactRequest, ImpactResponse
+from server.schemas.sheets import SheetsImpactRequest, SheetsImpactResponse, SheetsTableResponse
 
 bp = Blueprint("openapi", __name__)
 
@@ -28,6 +29,9 @@ WIRE_MODELS: tuple[type[BaseModel], ...] = (
     GPUResponse,
     Node,
     NodeResponse,
+    SheetsImpactRequest,
+    SheetsImpactResponse,
+    SheetsTableResponse,
 )
 
 
@@ -108,6 +112,24 @@ def openapi_document() -> dict[str, Any]:
                     "content": {"application/json": {"schema": _ref("ImpactRequest")}},
                 },
                 "responses": {"200": _json("ImpactResponse", "Impact metrics"), **ERRORS},
+            }
+        },
+        "/v1/sheets/impact": {
+            "post": {
+                "summary": "Google Sheets: a custom function's arguments in, its 2-D array out (10,000 lines)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("SheetsImpactRequest")}},
+                },
+                "responses": {"200": _json("SheetsImpactResponse", "One row per line"), **ERRORS},
+            }
+        },
+        "/v1/sheets/catalog/{tab}": {
+            "get": {
+                **_get("Google Sheets: the cells of a catalog tab", "SheetsTableResponse", params=[_path("tab")])[
+                    "get"
+                ],
+                "responses": {"200": _json("SheetsTableResponse", "Header row, then entries"), **not_found},
             }
         },
         "/model": _get("List models", "ModelResponse", params=[_query("family"), *PAGE]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from server.engine.constants import (
     DEFAULT_GUIDANCE_PASSES,
@@ -107,8 +108,10 @@ class Calibration:
     diffusion_gpu_factors: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Workload:
+class Workload(NamedTuple):
+    """One request's counts. Immutable like the other specs, but a named tuple: built once per row, it is
+    three times cheaper to make than a frozen dataclass (bench/sheets.py: 5,000 lines per call)."""
+
     kind: TaskKind
     input_tokens: float = 0.0
     output_tokens: float = 0.0

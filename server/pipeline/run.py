@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,25 @@ class Pipeline:
         except RowError as exc:
             return RowResult(error=exc)
         return RowResult(inference, training, gpu_j, resolved)
+
+    def run_token_counts(self, row: ImpactRow, counts: Sequence[tuple[int | None, int | None]]) -> list[RowResult]:
+        """`run_row` for copies of `row` that differ only in (input_tokens, output_tokens): resolved once.
+
+        Each result equals `run_row` of the row with those counts (the same workload, the same arithmetic); a
+        sheet's long range of one model and place pays for the lookups once.
+        """
+        try:
+            resolved = self._resolve(row)
+            base = workload(row, resolved)
+        except RowError as exc:
+            return [RowResult(error=exc) for _ in counts]
+        prepared = resolved.prepared
+        out = []
+        for input_tokens, output_tokens in counts:
+            counted = base._replace(input_tokens=float(input_tokens or 0), output_tokens=float(output_tokens or 0))
+            inference, training, gpu_j = estimate(prepared, counted)
+            out.append(RowResult(inference, training, gpu_j, resolved))
+        return out
 
 
 def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:

@@ -1,0 +1,62 @@
+"""The Google Sheets endpoints: what `apps_script/` calls.
+
+`POST /v1/sheets/impact` takes a custom function's arguments as Sheets passed them and answers the 2-D array the
+function returns: one row per line, numbers for a good line, blanks for a blank one, `#ERROR ...` text for a bad
+one, so one bad line never blanks the block. Lines run through the same pipeline as `/v1/impact`.
+
+`GET /v1/sheets/catalog/<tab>` answers the cells of the "Models", "GPUs" or "Nodes" tab the caller sees, in the
+columns the sync job writes (`server.sync.columns`), for the add-on's "Refresh Models tab".
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from pydantic import ValidationError
+
+from server.api.http import current_catalog, current_pipeline, parse_json, require_json_body
+from server.errors import BadRequest, NotFound, from_validation_error, json_response
+from server.schemas.sheets import SheetsImpactRequest
+from server.sheets.lines import Line, Places, function_lines, table_lines
+from server.sheets.metrics import metric_columns
+from server.sheets.run import ERROR_PREFIX, estimate_lines
+from server.sync.columns import TABS, table
+from server.sync.entries import global_entries
+
+bp = Blueprint("sheets", __name__)
+
+
+def _parse(raw: bytes) -> SheetsImpactRequest:
+    try:  # orjson, then validation of the envelope only: cells stay as parsed (twice as fast on big ranges)
+        return SheetsImpactRequest.model_validate(parse_json(raw))
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+
+
+def _lines(body: SheetsImpactRequest, places: Places) -> list[Line]:
+    if body.function == "SCOPE3_IMPACT_TABLE":
+        if body.table is None:
+            raise BadRequest("table: required for SCOPE3_IMPACT_TABLE (a header row, then data rows)", field="table")
+        return table_lines(body.table, places)
+    if body.args is None:
+        raise BadRequest("args: required for SCOPE3_IMPACT (model, input_tokens, output_tokens, ...)", field="args")
+    return function_lines(body.args, places)
+
+
+@bp.post("/v1/sheets/impact")
+def sheets_impact() -> Response:
+    body = _parse(require_json_body())
+    columns = metric_columns(body.metric)
+    lines = _lines(body, Places(current_catalog()))
+    values = estimate_lines(current_pipeline(), lines, columns, table_form=body.function == "SCOPE3_IMPACT_TABLE")
+    failed = sum(1 for row in values if isinstance(row[0], str) and row[0].startswith(ERROR_PREFIX))
+    return json_response({"columns": list(columns), "values": values, "lines": len(values), "errors": failed})
+
+
+@bp.get("/v1/sheets/catalog/<tab>")
+def sheets_catalog(tab: str) -> Response:
+    spec = next((spec for spec in TABS if spec.title.lower() == tab.lower()), None)
+    if spec is None:
+        names = ", ".join(spec.title.lower() for spec in TABS)
+        raise NotFound(f"no catalog tab {tab!r}; choose {names}", field="tab")
+    entries = global_entries(current_catalog()).for_tab(spec.title)
+    return json_response({"values": table(spec.columns, entries)})

@@ -1,0 +1,40 @@
+"""Wire models of the Sheets endpoints (`POST /v1/sheets/impact`): our extension, not in the Scope3 spec."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Cell = str | int | float | bool | None
+
+
+class SheetsImpactRequest(BaseModel):
+    """What a custom function received, as Sheets passed it: scalars, or ranges as 2-D arrays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    function: Literal["SCOPE3_IMPACT", "SCOPE3_IMPACT_TABLE"] = "SCOPE3_IMPACT"
+    args: dict[str, Any] | None = Field(
+        None,
+        description="SCOPE3_IMPACT's arguments by name: model, input_tokens, output_tokens, task, hosting, location",
+    )
+    table: list[Any] | None = Field(None, description="SCOPE3_IMPACT_TABLE's range: a header row, then data rows")
+    metric: Any = Field(
+        None, description="blank (energy_wh, gco2e, water_ml), one name, a comma-separated list, or all"
+    )
+
+
+class SheetsImpactResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    columns: list[str]
+    values: list[list[Cell]] = Field(description="one row per line: numbers, blanks for a blank line, or '#ERROR ...'")
+    lines: int
+    errors: Annotated[int, Field(ge=0)]
+
+
+class SheetsTableResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[list[Cell]] = Field(description="a header row of field names, then one row per entry")

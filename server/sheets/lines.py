@@ -1,0 +1,330 @@
+"""Sheets arguments as lines: what `SCOPE3_IMPACT(...)` and `SCOPE3_IMPACT_TABLE(...)` received, one impact row each.
+
+`SCOPE3_IMPACT` gets each argument as a scalar (one cell or a literal) or a one-column range (a 2-D array). Scalars
+apply to every line; ranges must all have the same height, which is the number of lines. `SCOPE3_IMPACT_TABLE`
+gets one range whose first row names the fields. A line becomes a `ParsedLine` (its `ImpactRow` fields, with the
+token counts apart so that lines differing only in counts share the rest), `None` when every cell it reads from a
+range is blank (the sheet's empty rows), or a `CellError` saying what is wrong with it. Token counts are checked
+against `ImpactRow`'s own limits here; everything else is validated with the row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from pydantic import TypeAdapter, ValidationError
+
+from server.catalog.names import close_matches, did_you_mean
+from server.catalog.store import Catalog
+from server.errors import BadRequest
+from server.schemas.impact import LEGACY_NAMES, ImpactRow
+from server.sheets import cells
+from server.sheets.errors import describe
+
+MAX_LINES = 10_000
+
+# What one cell contributes to its line: (field, value) pairs (`US-NY` is a country and a region).
+Fragment = tuple[tuple[str, Any], ...]
+TOKEN_FIELDS = ("input_tokens", "output_tokens")
+# The row's own limits on each token count (0 to 100 million).
+_TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotation()) for name in TOKEN_FIELDS}
+
+
+class ParsedLine(NamedTuple):
+    fields: tuple[Fragment, ...]  # every field but the token counts, hashable: equal for a range of one model
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+Line = ParsedLine | None | cells.CellError
+# A cell's conversion: the fields it gives, or (for a token-count column) the count.
+Converter = Callable[[Any], Any]
+FieldConverter = Callable[[Any, str], Any]
+
+# SCOPE3_IMPACT's arguments, in order (`metric` travels beside them).
+FUNCTION_ARGUMENTS = ("model", "input_tokens", "output_tokens", "task", "hosting", "location")
+
+_COUNT_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "input_steps",
+    "output_audio_tokens",
+    "output_video_frames",
+    "output_video_resolution",
+)
+_NUMBER_FIELDS = (
+    "input_audio_seconds",
+    "output_audio_seconds",
+    "request_duration_ms",
+    "processing_duration_ms",
+    "request_cost",
+)
+CONVERTERS: dict[str, FieldConverter] = {
+    **dict.fromkeys(_COUNT_FIELDS, cells.count),
+    **dict.fromkeys(_NUMBER_FIELDS, cells.number),
+    "input_images": cells.image_sizes,
+    "output_images": cells.image_sizes,
+    "utc_datetime": cells.timestamp,
+    "task": cells.task,
+}
+# Table columns that are flat `ImpactRow` fields (the inline `hosting` object is not; `hosting` here is a place).
+ROW_FIELDS = frozenset(ImpactRow.model_fields) - {"hosting"}
+_COUNTRY_REGION = re.compile(r"^([A-Za-z]{2})[-_ ]([A-Za-z]{2})$")
+
+
+class Places:
+    """`hosting` and `location` spellings resolved against the caller's catalog, memoised for one request."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._hosting: dict[str, dict[str, str] | cells.CellError] = {}
+
+    def hosting(self, value: Any, field: str = "hosting") -> dict[str, str]:
+        """A managed service (`aws-bedrock`), a node id, or `cloud:instance` (`aws:p4d.24xlarge`)."""
+        spelled = cells.text(value, field)
+        found = self._hosting.get(spelled)
+        if found is None:
+            found = self._find_hosting(spelled, field)
+            self._hosting[spelled] = found
+        if isinstance(found, cells.CellError):
+            raise found
+        return found
+
+    def _find_hosting(self, spelled: str, field: str) -> dict[str, str] | cells.CellError:
+        catalog = self.catalog
+        if catalog.find_service(spelled) is not None:
+            return {"managed_service_id": spelled}
+        if catalog.find_node(spelled) is not None:
+            return {"node_id": spelled}
+        if ":" in spelled:
+            cloud, instance = spelled.split(":", 1)
+            if catalog.find_instance(cloud, instance) is not None:
+                return {"cloud_id": cloud, "cloud_instance_id": instance}
+        hint = did_you_mean(close_matches(spelled, catalog.service_keys) + catalog.suggest_nodes(spelled)[:2])
+        return cells.CellError(field, f"{spelled!r} is not a managed service, node or cloud:instance{hint}")
+
+    @staticmethod
+    def location(value: Any, field: str = "location") -> dict[str, str]:
+        """A country (`FR`), a country and region (`US-NY`), a cloud region (`us-east-1`) or `cloud:region`."""
+        spelled = cells.text(value, field)
+        if len(spelled) == 2 and spelled.isalpha():
+            return {"country": spelled.upper()}
+        pair = _COUNTRY_REGION.match(spelled)
+        if pair:
+            return {"country": pair.group(1).upper(), "region": pair.group(2).upper()}
+        if ":" in spelled:
+            cloud, region = spelled.split(":", 1)
+            return {"cloud_id": cloud.strip(), "cloud_region": region.strip()}
+        return {"cloud_region": spelled}
+
+
+def _column(value: Any, name: str) -> list[Any] | None:
+    """A range argument's cells, top to bottom; None for a scalar."""
+    if not isinstance(value, list):
+        return None
+    column: list[Any] = []
+    for row in value:
+        cells_in_row = row if isinstance(row, list) else [row]
+        if len(cells_in_row) > 1:
+            raise BadRequest(
+                f"{name}: give a single column (the range has {len(cells_in_row)} columns)",
+                field=name,
+                reason="not_one_column",
+            )
+        column.append(cells_in_row[0] if cells_in_row else "")
+    return column
+
+
+def _convert(values: Sequence[Any], convert: Converter) -> list[Any]:
+    """Each cell of one column converted (None when blank; a `CellError` when bad), each distinct cell once."""
+    memo: dict[Any, Any] = {}
+    out: list[Any] = []
+    append = out.append
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if not value.strip():
+                append(None)
+                continue
+            key: Any = value
+        elif value is None:
+            append(None)
+            continue
+        else:
+            key = (kind, repr(value))  # numbers, booleans (True == 1), or a stray list
+        found = memo.get(key)
+        if found is None:
+            try:
+                found = convert(value)
+            except cells.CellError as exc:
+                found = exc
+            memo[key] = found
+        append(found)
+    return out
+
+
+def token_count(field: str) -> Converter:
+    """A token-count cell as a whole number within the row's limits."""
+    check = _TOKEN_CHECKS[field]
+
+    def convert(value: Any) -> int:
+        number = cells.count(value, field)
+        try:
+            check.validate_python(number)
+        except ValidationError as exc:
+            raise cells.CellError(field, describe(exc.errors(include_url=False)[0], number)) from exc
+        return number
+
+    return convert
+
+
+class Column(NamedTuple):
+    cells: list[Any]  # converted, one per line
+    token: int | None  # 0 or 1 for the input or output token count, else None: a column of fields
+
+
+def _assemble(columns: list[Column], *, ranged: Sequence[int], required: int | None) -> list[Line]:
+    """Lines from converted columns, in argument order. A line is blank when its cells in the `ranged` columns all
+    are; the first bad cell is the line's error; no other line may leave the `required` column blank."""
+    roles = [column.token for column in columns]
+    every = len(ranged) == len(columns)
+    lines: list[Line] = []
+    append = lines.append
+    for values in zip(*(column.cells for column in columns), strict=True):
+        if (every and values.count(None) == len(values)) or (
+            not every and all(values[position] is None for position in ranged)
+        ):
+            append(None)
+            continue
+        fields: list[Fragment] = []
+        tokens: list[int | None] = [None, None]
+        error: cells.CellError | None = None
+        for role, value in zip(roles, values, strict=True):
+            if value is None:
+                continue
+            if value.__class__ is cells.CellError:
+                error = value
+                break
+            if role is None:
+                fields.append(value)
+            else:
+                tokens[role] = value
+        if error is None and required is not None and values[required] is None:
+            error = cells.CellError("model", "blank (give a model id such as gpt-4o)")
+        append(error if error is not None else ParsedLine(tuple(fields), tokens[0], tokens[1]))
+    return lines
+
+
+def _argument_converters(places: Places) -> dict[str, Converter]:
+    return {
+        "model": lambda value: (("model_id", cells.text(value, "model")),),
+        "input_tokens": token_count("input_tokens"),
+        "output_tokens": token_count("output_tokens"),
+        "task": lambda value: (("task", cells.task(value)),),
+        "hosting": lambda value: tuple(places.hosting(value).items()),
+        "location": lambda value: tuple(places.location(value).items()),
+    }
+
+
+def _token_role(field: str) -> int | None:
+    return TOKEN_FIELDS.index(field) if field in TOKEN_FIELDS else None
+
+
+def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
+    """`SCOPE3_IMPACT`'s arguments as lines."""
+    unknown = [name for name in args if name not in FUNCTION_ARGUMENTS]
+    if unknown:
+        raise BadRequest(
+            f"args: unknown argument {unknown[0]!r}; SCOPE3_IMPACT takes {', '.join(FUNCTION_ARGUMENTS)}",
+            field=f"args.{unknown[0]}",
+            reason="unknown_argument",
+        )
+    if "model" not in args:
+        raise BadRequest("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
+    ranges = {name: column for name, value in args.items() if (column := _column(value, name)) is not None}
+    heights = {name: len(column) for name, column in ranges.items()}
+    # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
+    tallest = max(heights.values(), default=1)
+    if len({height for height in heights.values() if height != 1}) > 1:
+        shown = ", ".join(f"{name} {height}" for name, height in heights.items())
+        raise BadRequest(
+            f"ranges of different heights ({shown} rows): give every range the same rows",
+            field=next(iter(heights)),
+            reason="range_heights",
+        )
+    _check_count(tallest)
+    converters = _argument_converters(places)
+    order = [name for name in FUNCTION_ARGUMENTS if name in args]
+    ranged = [position for position, name in enumerate(order) if name in ranges and len(ranges[name]) == tallest]
+    columns = []
+    for position, name in enumerate(order):
+        if position in ranged:
+            converted = _convert(ranges[name], converters[name])
+        else:  # a scalar, or a one-cell range, for every line
+            value = ranges[name][0] if ranges.get(name) else args[name]
+            converted = _convert([value], converters[name]) * tallest
+        columns.append(Column(converted, _token_role(name)))
+    # With no range at all, the one line is blank when every argument is.
+    return _assemble(columns, ranged=ranged or range(len(order)), required=order.index("model"))
+
+
+def _header_field(cell: Any, index: int) -> str | None:
+    """A header cell as the field it names; None for a blank header (that column is ignored)."""
+    if cells.is_blank(cell):
+        return None
+    spelled = str(cell).strip()
+    key = re.sub(r"[\s\-]+", "_", spelled).lower()
+    key = {"model": "model_id", **{old.lower(): new for old, new in LEGACY_NAMES.items()}}.get(key, key)
+    if key in ROW_FIELDS or key in ("hosting", "location"):
+        return key
+    names = {name: name for name in (*sorted(ROW_FIELDS), "hosting", "location")}
+    hint = did_you_mean(close_matches(key, names))
+    raise BadRequest(
+        f"table: column {index + 1} is headed {spelled!r}, which is not an impact-row field{hint}",
+        field=f"table.0.{index}",
+        reason="unknown_column",
+    )
+
+
+def _field_converter(field: str, places: Places) -> Converter:
+    if field in TOKEN_FIELDS:
+        return token_count(field)
+    if field == "hosting":
+        return lambda value: tuple(places.hosting(value).items())
+    if field == "location":
+        return lambda value: tuple(places.location(value).items())
+    convert: FieldConverter = CONVERTERS.get(field, cells.text)
+    return lambda value: ((field, convert(value, field)),)
+
+
+def table_lines(table: Sequence[Any], places: Places) -> list[Line]:
+    """`SCOPE3_IMPACT_TABLE`'s range as lines: the first row names the fields, each later row is one line."""
+    if not table or not isinstance(table[0], list):
+        raise BadRequest(
+            "table: give a range whose first row names the fields (model_id, input_tokens, ...)", field="table"
+        )
+    header = [_header_field(cell, index) for index, cell in enumerate(table[0])]
+    if not any(header):
+        raise BadRequest("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
+    rows = [row if isinstance(row, list) else [row] for row in table[1:]]
+    _check_count(len(rows))
+    columns = [
+        Column(
+            _convert([row[index] if index < len(row) else "" for row in rows], _field_converter(field, places)),
+            _token_role(field),
+        )
+        for index, field in enumerate(header)
+        if field
+    ]
+    return _assemble(columns, ranged=range(len(columns)), required=None)
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_LINES:
+        raise BadRequest(
+            f"at most {MAX_LINES} lines per call (got {count}); split the range",
+            field="lines",
+            reason="too_many_lines",
+        )

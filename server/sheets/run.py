@@ -1,0 +1,64 @@
+"""Sheet lines through the pipeline, to the 2-D array a custom function returns.
+
+Lines that differ only in their token counts (a long range of one model, task, hosting and place) are validated
+and resolved once, then estimated per line (`Pipeline.run_token_counts`); every line still gets exactly what
+`/v1/impact` gives the same row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from server.pipeline.run import Pipeline
+from server.schemas.impact import ImpactRow
+from server.sheets.cells import CellError
+from server.sheets.errors import validation_message
+from server.sheets.lines import Fragment, Line
+from server.sheets.metrics import readers
+
+ERROR_PREFIX = "#ERROR "
+
+
+def error_row(message: str, width: int) -> list[Any]:
+    return [ERROR_PREFIX + message, *([""] * (width - 1))]
+
+
+def estimate_lines(
+    pipeline: Pipeline, lines: list[Line], columns: tuple[str, ...], *, table_form: bool
+) -> list[list[Any]]:
+    """One output row per line: numbers, blanks for a blank line, `#ERROR ...` for a bad one."""
+    width = len(columns)
+    out: list[list[Any]] = [[""] * width for _ in lines]
+    groups: dict[tuple[Fragment, ...], tuple[list[int], list[tuple[int | None, int | None]]]] = {}
+    for index, line in enumerate(lines):
+        if line is None:
+            continue
+        if isinstance(line, CellError):
+            out[index] = error_row(line.message, width)
+            continue
+        group = groups.get(line.fields)
+        if group is None:
+            group = groups[line.fields] = ([], [])
+        group[0].append(index)
+        group[1].append((line.input_tokens, line.output_tokens))
+
+    read = readers(columns)
+    for fields, (indices, counts) in groups.items():
+        values = {name: value for fragment in fields for name, value in fragment}
+        try:
+            row = ImpactRow.model_validate(values)
+        except ValidationError as exc:
+            message = validation_message(exc, values, table_form=table_form)
+            for index in indices:
+                out[index] = error_row(message, width)
+            continue
+        for index, result in zip(indices, pipeline.run_token_counts(row, counts), strict=True):
+            if result.error is not None:
+                out[index] = error_row(result.error.message, width)
+                continue
+            inference, training = result.inference, result.training
+            total = inference + training
+            out[index] = [reader(total, inference, training) for reader in read]
+    return out
