@@ -124,6 +124,8 @@ def _column(value: Any, name: str) -> list[Any] | None:
     """A range argument's cells, top to bottom; None for a scalar."""
     if not isinstance(value, list):
         return None
+    if all(type(row) is list and len(row) == 1 for row in value):  # the usual one-column range, fast
+        return [row[0] for row in value]
     column: list[Any] = []
     for row in value:
         cells_in_row = row if isinstance(row, list) else [row]
@@ -152,8 +154,10 @@ def _convert(values: Sequence[Any], convert: Converter) -> list[Any]:
         elif value is None:
             append(None)
             continue
+        elif kind is int or kind is float or kind is bool:
+            key = (kind, value)  # the type keeps TRUE apart from 1
         else:
-            key = (kind, repr(value))  # numbers, booleans (True == 1), or a stray list
+            key = (kind, repr(value))  # a stray list or object in a table cell
         found = memo.get(key)
         if found is None:
             try:

@@ -1,0 +1,120 @@
+/**
+ * The backend URL and API key, kept in document properties: a custom function reading user properties would
+ * see the spreadsheet owner's, not the viewer's. The Settings dialog is the only writer.
+ */
+
+const SCOPE3_URL_PROPERTY_ = 'SCOPE3_API_URL';
+const SCOPE3_KEY_PROPERTY_ = 'SCOPE3_API_KEY';
+const SCOPE3_SETTINGS_HINT_ = 'Extensions → Scope3 → Settings…';
+// https anywhere; plain http only to this machine, for local testing. No query, fragment or credentials.
+const SCOPE3_HTTPS_URL_ = /^https:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[^\s?#@]*)?$/i;
+const SCOPE3_LOCAL_HTTP_URL_ = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?(\/[^\s?#@]*)?$/i;
+
+/** Menu action: opens the Settings dialog. */
+function showSettings() {
+  const html = HtmlService.createHtmlOutputFromFile('Settings').setWidth(460).setHeight(340);
+  SpreadsheetApp.getUi().showModalDialog(html, 'Scope3 settings');
+}
+
+/**
+ * For the dialog: the saved URL and whether a key is saved, with its last 4 characters. Never the key.
+ *
+ * @return {{url: string, keySet: boolean, keyHint: string}}
+ */
+function getSettings() {
+  const saved = readSettings_();
+  return {url: saved.url, keySet: saved.key !== '', keyHint: saved.key.slice(-4)};
+}
+
+/**
+ * For the dialog: validates and saves the URL and, when one is given, the key (a blank key keeps the saved one).
+ *
+ * @param {{url: string, key: string}} form
+ * @return {{url: string, keySet: boolean, keyHint: string}} the settings now saved
+ */
+function saveSettings(form) {
+  const url = normalizeApiUrl_(form && form.url);
+  const key = normalizeApiKey_(form && form.key);
+  const update = {};
+  update[SCOPE3_URL_PROPERTY_] = url;
+  if (key !== '') update[SCOPE3_KEY_PROPERTY_] = key;
+  PropertiesService.getDocumentProperties().setProperties(update);
+  return getSettings();
+}
+
+/**
+ * For the dialog: checks the URL and key (the typed ones, else the saved ones) with GET /model?limit=1.
+ *
+ * @param {{url: string, key: string}} form
+ * @return {{ok: boolean, message: string}}
+ */
+function testConnection(form) {
+  const saved = readSettings_();
+  let url;
+  let key;
+  try {
+    url = form && String(form.url || '').trim() ? normalizeApiUrl_(form.url) : saved.url;
+    key = normalizeApiKey_(form && form.key) || saved.key;
+  } catch (e) {
+    return {ok: false, message: e.message};
+  }
+  if (url === '') return {ok: false, message: 'Enter the API URL first.'};
+  if (key === '') return {ok: false, message: 'Enter an API key first.'};
+
+  let response;
+  try {
+    response = UrlFetchApp.fetch(url + '/model?limit=1', {
+      method: 'get',
+      headers: {Authorization: 'Bearer ' + key},
+      muteHttpExceptions: true,
+    });
+  } catch (e) {
+    return {ok: false, message: 'Cannot reach ' + url + ' (' + e.message + ')'};
+  }
+  const status = response.getResponseCode();
+  if (status === 401) return {ok: false, message: 'API key rejected (HTTP 401): check the key.'};
+  if (status !== 200) return {ok: false, message: describeFailure_(status, response.getContentText())};
+  const total = headerValue_(response.getHeaders(), 'X-Total-Count');
+  return {ok: true, message: total === null ? 'Connected.' : 'Connected: ' + total + ' models'};
+}
+
+/** The saved settings, blank strings when unset. */
+function readSettings_() {
+  const props = PropertiesService.getDocumentProperties();
+  return {
+    url: props.getProperty(SCOPE3_URL_PROPERTY_) || '',
+    key: props.getProperty(SCOPE3_KEY_PROPERTY_) || '',
+  };
+}
+
+/** The saved settings, or a readable Error naming the menu that sets them. */
+function requireSettings_() {
+  const saved = readSettings_();
+  if (saved.url === '') throw new Error('Scope3: no API URL set — ' + SCOPE3_SETTINGS_HINT_);
+  if (saved.key === '') throw new Error('Scope3: no API key set — ' + SCOPE3_SETTINGS_HINT_);
+  return saved;
+}
+
+/** The URL without trailing slashes, or an Error saying what is accepted. */
+function normalizeApiUrl_(value) {
+  const url = String(value === undefined || value === null ? '' : value).trim().replace(/\/+$/, '');
+  if (SCOPE3_HTTPS_URL_.test(url) || SCOPE3_LOCAL_HTTP_URL_.test(url)) return url;
+  const shown = url === '' ? 'nothing' : '"' + (url.length > 60 ? url.slice(0, 60) + '…' : url) + '"';
+  throw new Error('The API URL must look like https://your-project.appspot.com (http:// only for localhost); got ' +
+    shown + '.');
+}
+
+/** The key trimmed ('' when blank), or an Error: it travels in an HTTP header, so no spaces or line breaks. */
+function normalizeApiKey_(value) {
+  const key = String(value === undefined || value === null ? '' : value).trim();
+  if (/[\s\u0000-\u001f\u007f]/.test(key)) throw new Error('The API key must not contain spaces or line breaks.');
+  return key;
+}
+
+function headerValue_(headers, name) {
+  const wanted = name.toLowerCase();
+  const found = Object.keys(headers || {}).filter(function (header) {
+    return header.toLowerCase() === wanted;
+  });
+  return found.length ? String(headers[found[0]]) : null;
+}

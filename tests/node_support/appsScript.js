@@ -1,0 +1,339 @@
+'use strict';
+// Runs every apps_script/*.gs file in one shared `vm` context, as Apps Script does, with stand-ins for the
+// services they use. UrlFetchApp is real: each fetch/fetchAll blocks while a worker thread makes real HTTP
+// requests, so the code under test talks to a real server and every request is counted.
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const { MessageChannel, Worker, receiveMessageOnPort } = require('node:worker_threads');
+
+const { createSpreadsheetApp } = require('./fakeSpreadsheet');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SCRIPT_DIR = path.join(ROOT, 'apps_script');
+const FETCH_WORKER = path.join(__dirname, 'urlFetchWorker.js');
+const FETCH_TIMEOUT_MS = 120_000;
+
+const CACHE_KEY_MAX_CHARS = 250;
+const CACHE_VALUE_MAX_BYTES = 100 * 1024;
+const CACHE_MAX_SECONDS = 21600;
+const PROPERTY_VALUE_MAX_BYTES = 9 * 1024;
+const PROPERTY_STORE_MAX_BYTES = 500 * 1024;
+const URL_MAX_CHARS = 2048;
+
+/** CacheService's cache: string values, limits enforced, expiry on a clock tests can move. */
+class FakeCache {
+  constructor(clock) {
+    this.clock = clock;
+    this.entries = new Map();
+    this.calls = { get: 0, getAll: 0, put: 0, putAll: 0, largestBatch: 0 };
+  }
+
+  checkKey(key) {
+    if (typeof key !== 'string' || key.length === 0) throw new Error(`Invalid argument: key ${key}`);
+    if (key.length > CACHE_KEY_MAX_CHARS) throw new Error(`Argument too large: key (${key.length} characters)`);
+  }
+
+  live(key) {
+    this.checkKey(key);
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.clock.now()) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  store(key, value, seconds) {
+    this.checkKey(key);
+    if (typeof value !== 'string') throw new Error(`Invalid argument: value for ${key} is not a string`);
+    if (Buffer.byteLength(value, 'utf8') > CACHE_VALUE_MAX_BYTES) throw new Error('Argument too large: value');
+    if (!(seconds >= 1 && seconds <= CACHE_MAX_SECONDS)) throw new Error(`Invalid argument: expirationInSeconds ${seconds}`);
+    this.entries.set(key, { value, expiresAt: this.clock.now() + seconds * 1000 });
+  }
+
+  get(key) {
+    this.calls.get++;
+    return this.live(key);
+  }
+
+  getAll(keys) {
+    this.calls.getAll++;
+    if (!Array.isArray(keys)) throw new Error('Invalid argument: keys');
+    this.calls.largestBatch = Math.max(this.calls.largestBatch, keys.length);
+    const found = {};
+    keys.forEach((key) => {
+      const value = this.live(key);
+      if (value !== null) found[key] = value;
+    });
+    return found;
+  }
+
+  put(key, value, seconds = 600) {
+    this.calls.put++;
+    this.store(key, value, seconds);
+  }
+
+  putAll(values, seconds = 600) {
+    this.calls.putAll++;
+    const keys = Object.keys(values);
+    this.calls.largestBatch = Math.max(this.calls.largestBatch, keys.length);
+    keys.forEach((key) => this.store(key, values[key], seconds));
+  }
+
+  remove(key) { this.entries.delete(key); }
+  removeAll(keys) { keys.forEach((key) => this.entries.delete(key)); }
+}
+
+/** A PropertiesService store: string values, 9 KB per value, 500 KB in all. */
+class FakeProperties {
+  constructor() { this.values = {}; }
+
+  getProperty(key) { return Object.prototype.hasOwnProperty.call(this.values, key) ? this.values[key] : null; }
+  getProperties() { return { ...this.values }; }
+  getKeys() { return Object.keys(this.values); }
+
+  setProperty(key, value) {
+    const text = String(value);
+    if (Buffer.byteLength(text, 'utf8') > PROPERTY_VALUE_MAX_BYTES) throw new Error('Argument too large: value');
+    const next = { ...this.values, [key]: text };
+    if (Buffer.byteLength(JSON.stringify(next), 'utf8') > PROPERTY_STORE_MAX_BYTES) {
+      throw new Error('You have exceeded the property storage quota.');
+    }
+    this.values = next;
+    return this;
+  }
+
+  setProperties(properties, deleteAllOthers) {
+    if (deleteAllOthers) this.values = {};
+    Object.keys(properties).forEach((key) => this.setProperty(key, properties[key]));
+    return this;
+  }
+
+  deleteProperty(key) { delete this.values[key]; return this; }
+  deleteAllProperties() { this.values = {}; return this; }
+}
+
+const DIGESTS = { MD5: 'md5', SHA_1: 'sha1', SHA_256: 'sha256', SHA_384: 'sha384', SHA_512: 'sha512' };
+
+function toBuffer(data, charset) {
+  if (typeof data === 'string') {
+    if (charset !== undefined && charset !== 'UTF_8' && charset !== 'US_ASCII') {
+      throw new Error(`fake Utilities: charset ${charset} is not modelled`);
+    }
+    return Buffer.from(data, 'utf8');
+  }
+  if (Array.isArray(data)) return Buffer.from(data.map((b) => b & 0xff));
+  throw new Error(`Invalid argument: ${typeof data}`);
+}
+
+// Apps Script's byte arrays are Java bytes: signed, -128..127.
+const signedBytes = (buffer) => Array.from(buffer, (b) => (b > 127 ? b - 256 : b));
+
+const utilities = {
+  DigestAlgorithm: Object.fromEntries(Object.keys(DIGESTS).map((name) => [name, name])),
+  Charset: { UTF_8: 'UTF_8', US_ASCII: 'US_ASCII' },
+  computeDigest(algorithm, value, charset) {
+    if (!DIGESTS[algorithm]) throw new Error(`Invalid argument: algorithm ${algorithm}`);
+    return signedBytes(crypto.createHash(DIGESTS[algorithm]).update(toBuffer(value, charset)).digest());
+  },
+  base64Encode(data, charset) { return toBuffer(data, charset).toString('base64'); },
+  // Apps Script's web-safe alphabet keeps the '=' padding.
+  base64EncodeWebSafe(data, charset) {
+    return toBuffer(data, charset).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  },
+  base64Decode(text) { return signedBytes(Buffer.from(text, 'base64')); },
+  sleep() {},
+};
+
+/** One HTTPResponse, as UrlFetchApp returns it. */
+function httpResponse(result) {
+  return {
+    getResponseCode: () => result.status,
+    getContentText: () => result.body,
+    getContent: () => signedBytes(Buffer.from(result.body, 'utf8')),
+    getHeaders: () => ({ ...result.headers }),
+    getAllHeaders: () => ({ ...result.headers }),
+  };
+}
+
+function normalizeRequest(url, params = {}) {
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new Error(`Invalid argument: url ${url}`);
+  if (url.length > URL_MAX_CHARS) throw new Error('Limit Exceeded: URLFetch URL Length.');
+  const method = String(params.method || 'get').toUpperCase();
+  const headers = { ...(params.headers || {}) };
+  let body;
+  if (params.payload !== undefined && method !== 'GET') {
+    if (typeof params.payload !== 'string') throw new Error('fake UrlFetchApp: only string payloads are modelled');
+    body = params.payload;
+    headers['Content-Type'] = params.contentType || 'application/x-www-form-urlencoded';
+  }
+  return {
+    url,
+    method,
+    headers,
+    body,
+    muteHttpExceptions: Boolean(params.muteHttpExceptions),
+    followRedirects: params.followRedirects !== false,
+  };
+}
+
+let fetcher = null;
+
+/** Sends requests with real HTTP and blocks until all have answered: the worker fetches, this thread waits. */
+function fetchBlocking(requests) {
+  if (fetcher === null) {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    const worker = new Worker(FETCH_WORKER, { workerData: { port: port2, flag }, transferList: [port2] });
+    worker.unref();
+    port1.unref();
+    fetcher = { port: port1, signal: new Int32Array(flag) };
+  }
+  Atomics.store(fetcher.signal, 0, 0);
+  fetcher.port.postMessage(requests);
+  if (Atomics.wait(fetcher.signal, 0, 0, FETCH_TIMEOUT_MS) === 'timed-out') {
+    throw new Error('fake UrlFetchApp: no answer within 120 s');
+  }
+  const reply = receiveMessageOnPort(fetcher.port).message;
+  if (reply.failure) throw new Error(`fake UrlFetchApp: ${reply.failure}`);
+  return reply.responses;
+}
+
+/** UrlFetchApp with real HTTP; `log` records every request sent (one entry per HTTP request). */
+function createUrlFetchApp(log) {
+  function fetchAll(requests) {
+    if (!Array.isArray(requests)) throw new Error('Invalid argument: requests');
+    const normalized = requests.map((request) => normalizeRequest(request.url, request));
+    log.batches.push(normalized.length);
+    normalized.forEach((request) => log.requests.push(request));
+    if (normalized.length === 0) return [];
+    return fetchBlocking(normalized).map((result, i) => {
+      const request = normalized[i];
+      if (result.error) throw new Error(`Address unavailable: ${request.url}`);
+      if (result.status >= 400 && !request.muteHttpExceptions) {
+        throw new Error(`Request failed for ${request.url} returned code ${result.status}. Truncated server response: ${
+          result.body.slice(0, 100)} (use muteHttpExceptions option to examine full response)`);
+      }
+      return httpResponse(result);
+    });
+  }
+  return {
+    fetch: (url, params) => fetchAll([{ ...(params || {}), url }])[0],
+    fetchAll,
+  };
+}
+
+function createHtmlService(mode) {
+  function output(content) {
+    const state = { content, width: null, height: null, title: '' };
+    const html = {
+      getContent: () => state.content,
+      setWidth(width) { state.width = width; return html; },
+      setHeight(height) { state.height = height; return html; },
+      setTitle(title) { state.title = title; return html; },
+      getWidth: () => state.width,
+      getHeight: () => state.height,
+      getTitle: () => state.title,
+    };
+    return html;
+  }
+  return {
+    createHtmlOutput: (content = '') => output(String(content)),
+    createHtmlOutputFromFile(name) {
+      if (mode.customFunction) throw new Error('You do not have permission to call HtmlService.createHtmlOutputFromFile');
+      const file = path.join(SCRIPT_DIR, name.endsWith('.html') ? name : `${name}.html`);
+      if (!fs.existsSync(file)) throw new Error(`No HTML file named ${name} was found.`);
+      return output(fs.readFileSync(file, 'utf8'));
+    },
+  };
+}
+
+/** The .gs files in the order the Apps Script editor lists them (by name); the order must not matter. */
+function scriptFiles() {
+  return fs.readdirSync(SCRIPT_DIR).filter((name) => name.endsWith('.gs')).sort();
+}
+
+/**
+ * A fresh Apps Script project: all .gs files loaded into one context with fresh services.
+ * `settings` ({url, key}) pre-fills the document properties the Settings dialog would write.
+ */
+function createAppsScript({ settings } = {}) {
+  const mode = { customFunction: false };
+  const clock = { offsetMs: 0, now() { return Date.now() + this.offsetMs; } };
+  const http = { requests: [], batches: [] };
+  const stores = { document: new FakeProperties(), user: new FakeProperties(), script: new FakeProperties() };
+  const caches = { document: new FakeCache(clock), user: new FakeCache(clock), script: new FakeCache(clock) };
+  const { app: spreadsheetApp, spreadsheet, ui } = createSpreadsheetApp(mode);
+  const logs = [];
+
+  const context = vm.createContext({
+    SpreadsheetApp: spreadsheetApp,
+    PropertiesService: {
+      getDocumentProperties: () => stores.document,
+      getUserProperties: () => stores.user,
+      getScriptProperties: () => stores.script,
+    },
+    CacheService: {
+      getDocumentCache: () => caches.document,
+      getUserCache: () => caches.user,
+      getScriptCache: () => caches.script,
+    },
+    Utilities: utilities,
+    UrlFetchApp: createUrlFetchApp(http),
+    HtmlService: createHtmlService(mode),
+    Logger: { log: (...args) => { logs.push(args.map(String).join(' ')); } },
+    console: {
+      log: (...args) => logs.push(args.map(String).join(' ')),
+      info: (...args) => logs.push(args.map(String).join(' ')),
+      warn: (...args) => logs.push(args.map(String).join(' ')),
+      error: (...args) => logs.push(args.map(String).join(' ')),
+    },
+  });
+  for (const name of scriptFiles()) {
+    vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
+  }
+  if (settings) {
+    stores.document.setProperties({ SCOPE3_API_URL: settings.url, SCOPE3_API_KEY: settings.key });
+  }
+
+  return {
+    context,
+    http,
+    stores,
+    caches,
+    clock,
+    spreadsheet,
+    ui,
+    logs,
+    /** Calls a global function as a cell would, and hands back the result as plain outer-realm JSON. */
+    customFunction(name, ...args) {
+      mode.customFunction = true;
+      try {
+        return plain(context[name](...args));
+      } finally {
+        mode.customFunction = false;
+      }
+    },
+    /** Calls a global function as a menu item or google.script.run would. */
+    run(name, ...args) {
+      return plain(context[name](...args));
+    },
+    /** HTTP requests made since the last call. */
+    takeRequests() {
+      const taken = http.requests.splice(0);
+      http.batches.splice(0);
+      return taken;
+    },
+  };
+}
+
+/** Values made inside the vm realm compare badly with assert.deepStrictEqual: copy them out through JSON. */
+function plain(value) {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+module.exports = { createAppsScript, scriptFiles, plain, ROOT, SCRIPT_DIR };

@@ -1,0 +1,346 @@
+'use strict';
+// A small in-memory spreadsheet with the SpreadsheetApp surface apps_script/ uses. Cells hold a value and a
+// formula; formulas are not evaluated (tests put "computed" values where Sheets would, marking spilled cells so
+// that they vanish with their formula). Anything Sheets would refuse (out-of-grid ranges, mis-shaped setValues,
+// writes from a custom function) throws here too.
+
+const DEFAULT_ROWS = 1000;
+const DEFAULT_COLUMNS = 26;
+
+function columnLetters(column) {
+  let letters = '';
+  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) {
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  }
+  return letters;
+}
+
+function parseA1(a1) {
+  const match = /^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$/i.exec(a1.replace(/\$/g, ''));
+  if (!match) throw new Error(`Range not found: ${a1}`);
+  const column = (letters) => letters.toUpperCase().split('').reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0);
+  const row = Number(match[2]);
+  const col = column(match[1]);
+  const lastRow = match[4] ? Number(match[4]) : row;
+  const lastCol = match[3] ? column(match[3]) : col;
+  return { row, column: col, numRows: lastRow - row + 1, numColumns: lastCol - col + 1 };
+}
+
+function isCellValue(value) {
+  return (
+    value === null ||
+    ['string', 'number', 'boolean'].includes(typeof value) ||
+    Object.prototype.toString.call(value) === '[object Date]'
+  );
+}
+
+class FakeRange {
+  constructor(sheet, row, column, numRows, numColumns) {
+    if (row < 1 || column < 1 || numRows < 1 || numColumns < 1) {
+      throw new Error('The starting row/column of the range is too small, or the number of rows/columns is 0.');
+    }
+    if (row + numRows - 1 > sheet.maxRows || column + numColumns - 1 > sheet.maxColumns) {
+      throw new Error('The coordinates of the range are outside the dimensions of the sheet.');
+    }
+    Object.assign(this, { sheet, row, column, numRows, numColumns });
+  }
+
+  getSheet() { return this.sheet; }
+  getRow() { return this.row; }
+  getColumn() { return this.column; }
+  getNumRows() { return this.numRows; }
+  getNumColumns() { return this.numColumns; }
+  getLastRow() { return this.row + this.numRows - 1; }
+  getLastColumn() { return this.column + this.numColumns - 1; }
+
+  getA1Notation() {
+    const start = `${columnLetters(this.column)}${this.row}`;
+    if (this.numRows === 1 && this.numColumns === 1) return start;
+    return `${start}:${columnLetters(this.getLastColumn())}${this.getLastRow()}`;
+  }
+
+  grid(read) {
+    const rows = [];
+    for (let r = 0; r < this.numRows; r++) {
+      const row = [];
+      for (let c = 0; c < this.numColumns; c++) row.push(read(this.sheet.cell(this.row + r, this.column + c)));
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  getValues() { return this.grid((cell) => (cell ? cell.value : '')); }
+  getValue() { return this.getValues()[0][0]; }
+  getFormulas() { return this.grid((cell) => (cell && cell.formula ? cell.formula : '')); }
+  getFormula() { return this.getFormulas()[0][0]; }
+
+  checkShape(data, what) {
+    if (!Array.isArray(data) || data.length !== this.numRows) {
+      throw new Error(
+        `The number of rows in the data does not match the number of rows in the range. The data has ${
+          Array.isArray(data) ? data.length : 0} but the range has ${this.numRows}.`,
+      );
+    }
+    data.forEach((row) => {
+      if (!Array.isArray(row) || row.length !== this.numColumns) {
+        throw new Error(
+          `The number of columns in the data does not match the number of columns in the range. The data has ${
+            Array.isArray(row) ? row.length : 0} but the range has ${this.numColumns}.`,
+        );
+      }
+      row.forEach((value) => {
+        if (!isCellValue(value)) throw new Error(`Cannot convert ${JSON.stringify(value)} to a cell ${what}.`);
+      });
+    });
+  }
+
+  setValues(values) {
+    this.sheet.spreadsheet.checkWritable('Range.setValues');
+    this.checkShape(values, 'value');
+    // As typed into a cell: "=…" becomes a formula, a leading apostrophe keeps the rest as text.
+    values.forEach((row, r) => row.forEach((value, c) => {
+      let cell = { value: value === null ? '' : value, formula: '' };
+      if (typeof value === 'string' && value.startsWith("'")) cell = { value: value.slice(1), formula: '' };
+      else if (typeof value === 'string' && value.length > 1 && value.startsWith('=')) cell = { value: '', formula: value };
+      this.sheet.put(this.row + r, this.column + c, cell);
+    }));
+    return this;
+  }
+
+  setValue(value) { return this.setValues(this.grid(() => value)); }
+
+  setFormulas(formulas) {
+    this.sheet.spreadsheet.checkWritable('Range.setFormulas');
+    this.checkShape(formulas, 'formula');
+    formulas.forEach((row, r) => row.forEach((formula, c) => {
+      this.sheet.put(this.row + r, this.column + c, { value: '', formula: String(formula) });
+    }));
+    return this;
+  }
+
+  setFormula(formula) { return this.setFormulas(this.grid(() => formula)); }
+
+  clearContents() {
+    this.sheet.spreadsheet.checkWritable('Range.clearContents');
+    for (let r = 0; r < this.numRows; r++) {
+      for (let c = 0; c < this.numColumns; c++) this.sheet.cells.delete(`${this.row + r},${this.column + c}`);
+    }
+    return this;
+  }
+
+  copyTo(destination, copyPasteType, transposed) {
+    this.sheet.spreadsheet.checkWritable('Range.copyTo');
+    if (transposed) throw new Error('fake spreadsheet: transposed copies are not modelled');
+    const valuesOnly = copyPasteType === 'PASTE_VALUES';
+    if (!valuesOnly && copyPasteType !== undefined && copyPasteType !== 'PASTE_NORMAL') {
+      throw new Error(`fake spreadsheet: copy type ${copyPasteType} is not modelled`);
+    }
+    const source = this.grid((cell) => (cell ? { value: cell.value, formula: cell.formula } : { value: '', formula: '' }));
+    source.forEach((row, r) => row.forEach((cell, c) => {
+      destination.sheet.put(destination.row + r, destination.column + c, {
+        value: cell.value,
+        formula: valuesOnly ? '' : cell.formula,
+      });
+    }));
+  }
+
+  setFontWeight(weight) { this.sheet.formats.push({ range: this.getA1Notation(), fontWeight: weight }); return this; }
+}
+
+class FakeSheet {
+  constructor(spreadsheet, name, id) {
+    Object.assign(this, { spreadsheet, name, id, cells: new Map(), frozenRows: 0, formats: [] });
+    this.maxRows = DEFAULT_ROWS;
+    this.maxColumns = DEFAULT_COLUMNS;
+  }
+
+  cell(row, column) { return this.cells.get(`${row},${column}`); }
+
+  /** Writes one cell. Replacing a formula removes what it spilled, as in Sheets, unless rewritten since. */
+  put(row, column, cell) {
+    const key = `${row},${column}`;
+    const old = this.cells.get(key);
+    if (old && old.formula && old.formula !== cell.formula) {
+      for (const [other, spilled] of this.cells) if (spilled.spilledFrom === key) this.cells.delete(other);
+    }
+    if (cell.value === '' && cell.formula === '') this.cells.delete(key);
+    else this.cells.set(key, cell);
+  }
+
+  getName() { return this.name; }
+  getSheetId() { return this.id; }
+  getParent() { return this.spreadsheet; }
+  getMaxRows() { return this.maxRows; }
+  getMaxColumns() { return this.maxColumns; }
+
+  getRange(rowOrA1, column, numRows = 1, numColumns = 1) {
+    if (typeof rowOrA1 === 'string') {
+      const at = parseA1(rowOrA1);
+      return new FakeRange(this, at.row, at.column, at.numRows, at.numColumns);
+    }
+    return new FakeRange(this, rowOrA1, column, numRows, numColumns);
+  }
+
+  extent(index) {
+    let last = 0;
+    for (const key of this.cells.keys()) last = Math.max(last, Number(key.split(',')[index]));
+    return last;
+  }
+
+  getLastRow() { return this.extent(0); }
+  getLastColumn() { return this.extent(1); }
+
+  getDataRange() {
+    return new FakeRange(this, 1, 1, Math.max(this.getLastRow(), 1), Math.max(this.getLastColumn(), 1));
+  }
+
+  insertRowsAfter(afterPosition, howMany) {
+    this.spreadsheet.checkWritable('Sheet.insertRowsAfter');
+    if (afterPosition !== this.maxRows) throw new Error('fake spreadsheet: only appending rows is modelled');
+    this.maxRows += howMany;
+    return this;
+  }
+
+  insertColumnsAfter(afterPosition, howMany) {
+    this.spreadsheet.checkWritable('Sheet.insertColumnsAfter');
+    if (afterPosition !== this.maxColumns) throw new Error('fake spreadsheet: only appending columns is modelled');
+    this.maxColumns += howMany;
+    return this;
+  }
+
+  setFrozenRows(rows) {
+    this.spreadsheet.checkWritable('Sheet.setFrozenRows');
+    this.frozenRows = rows;
+  }
+
+  getFrozenRows() { return this.frozenRows; }
+
+  clearContents() {
+    this.spreadsheet.checkWritable('Sheet.clearContents');
+    this.cells.clear();
+    return this;
+  }
+
+  activate() { this.spreadsheet.active = this; return this; }
+
+  /** Test helper: the cells as {A1: value-or-formula}. */
+  dump() {
+    const out = {};
+    for (const [key, cell] of this.cells) {
+      const [row, column] = key.split(',').map(Number);
+      out[`${columnLetters(column)}${row}`] = cell.formula || cell.value;
+    }
+    return out;
+  }
+}
+
+class FakeSpreadsheet {
+  constructor(mode) {
+    this.mode = mode;
+    this.sheets = [];
+    this.toasts = [];
+    this.nextId = 0;
+    this.active = this.addSheet('Sheet1');
+  }
+
+  checkWritable(what) {
+    if (this.mode.customFunction) throw new Error(`You do not have permission to call ${what}`);
+  }
+
+  addSheet(name) {
+    const sheet = new FakeSheet(this, name, this.nextId++);
+    this.sheets.push(sheet);
+    return sheet;
+  }
+
+  getId() { return 'fake-spreadsheet-id'; }
+  getSheets() { return this.sheets.slice(); }
+  getSheetByName(name) { return this.sheets.find((sheet) => sheet.name === name) || null; }
+  getActiveSheet() { return this.active; }
+
+  setActiveSheet(sheet) {
+    this.active = sheet;
+    return sheet;
+  }
+
+  insertSheet(name) {
+    this.checkWritable('Spreadsheet.insertSheet');
+    let sheetName = name;
+    for (let n = 1; sheetName === undefined; n++) {
+      if (!this.getSheetByName(`Sheet${n}`)) sheetName = `Sheet${n}`;
+    }
+    if (this.getSheetByName(sheetName)) {
+      throw new Error(`A sheet with the name "${sheetName}" already exists. Please enter another name.`);
+    }
+    const sheet = this.addSheet(sheetName);
+    this.active = sheet;
+    return sheet;
+  }
+
+  toast(message, title, timeoutSeconds) {
+    this.checkWritable('Spreadsheet.toast');
+    this.toasts.push({ message: String(message), title, timeoutSeconds });
+  }
+}
+
+class FakeUi {
+  constructor(mode) {
+    this.mode = mode;
+    this.menus = [];
+    this.dialogs = [];
+    this.alerts = [];
+    this.ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO', YES_NO_CANCEL: 'YES_NO_CANCEL' };
+    this.Button = { OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO', CLOSE: 'CLOSE' };
+  }
+
+  menu(kind, name) {
+    const ui = this;
+    const menu = {
+      kind,
+      name,
+      items: [],
+      addItem(caption, functionName) { menu.items.push({ caption, functionName }); return menu; },
+      addSeparator() { menu.items.push({ separator: true }); return menu; },
+      addToUi() { ui.menus.push(menu); },
+    };
+    return menu;
+  }
+
+  createAddonMenu() { return this.menu('addon', null); }
+  createMenu(name) { return this.menu('menu', name); }
+
+  showModalDialog(html, title) {
+    if (typeof html.getContent !== 'function') throw new Error('showModalDialog needs an HtmlOutput');
+    this.dialogs.push({ html, title, modal: true });
+  }
+
+  alert(...args) {
+    this.alerts.push(args);
+    return this.Button.OK;
+  }
+}
+
+/** SpreadsheetApp bound to one spreadsheet; `mode.customFunction` makes it behave as inside a cell's call. */
+function createSpreadsheetApp(mode) {
+  const spreadsheet = new FakeSpreadsheet(mode);
+  const ui = new FakeUi(mode);
+  const app = {
+    CopyPasteType: {
+      PASTE_NORMAL: 'PASTE_NORMAL',
+      PASTE_VALUES: 'PASTE_VALUES',
+      PASTE_FORMAT: 'PASTE_FORMAT',
+      PASTE_FORMULA: 'PASTE_FORMULA',
+    },
+    getActiveSpreadsheet: () => spreadsheet,
+    getActive: () => spreadsheet,
+    getActiveSheet: () => spreadsheet.getActiveSheet(),
+    getUi: () => {
+      if (mode.customFunction) throw new Error('Cannot call SpreadsheetApp.getUi() from this context.');
+      return ui;
+    },
+    flush: () => {},
+  };
+  return { app, spreadsheet, ui };
+}
+
+module.exports = { createSpreadsheetApp, parseA1 };
