@@ -125,15 +125,16 @@ class Workload(NamedTuple):
     video_frame_pixels: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Impacts:
+class Impacts(NamedTuple):
+    """The five metrics of one request (or part of it). A named tuple, as `Workload`: made twice per row."""
+
     usage_energy_wh: float
     usage_emissions_gco2e: float
     usage_water_ml: float
     embodied_emissions_gco2e: float
     embodied_water_ml: float
 
-    def __add__(self, other: Impacts) -> Impacts:
+    def __add__(self, other: Impacts) -> Impacts:  # type: ignore[override]  # metric-wise, not concatenation
         return Impacts(
             self.usage_energy_wh + other.usage_energy_wh,
             self.usage_emissions_gco2e + other.usage_emissions_gco2e,

@@ -143,7 +143,8 @@ class Pipeline:
         prepared = resolved.prepared
         out = []
         for input_tokens, output_tokens in counts:
-            counted = base._replace(input_tokens=float(input_tokens or 0), output_tokens=float(output_tokens or 0))
+            # `base` with its two counts replaced (Workload's fields 1 and 2), as `workload()` would make them.
+            counted = Workload(base.kind, float(input_tokens or 0), float(output_tokens or 0), *base[3:])
             inference, training, gpu_j = estimate(prepared, counted)
             out.append(RowResult(inference, training, gpu_j, resolved))
         return out
