@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
@@ -33,7 +34,9 @@ _TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotati
 
 
 class ParsedLine(NamedTuple):
-    fields: tuple[Fragment, ...]  # every field but the token counts, hashable: equal for a range of one model
+    # Every field but the token counts, one fragment per column (None for a blank cell). Hashable, and equal for
+    # the lines of a range that share model, task, hosting and place.
+    fields: tuple[Fragment | None, ...]
     input_tokens: int | None
     output_tokens: int | None
 
@@ -174,7 +177,7 @@ def token_count(field: str) -> Converter:
     check = _TOKEN_CHECKS[field]
 
     def convert(value: Any) -> int:
-        number = cells.count(value, field)
+        number = value if type(value) is int else cells.count(value, field)
         try:
             check.validate_python(number)
         except ValidationError as exc:
@@ -189,35 +192,38 @@ class Column(NamedTuple):
     token: int | None  # 0 or 1 for the input or output token count, else None: a column of fields
 
 
+def _picker(positions: Sequence[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function taking those positions of a tuple, as a tuple."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    return itemgetter(*positions) if positions else lambda values: ()
+
+
 def _assemble(columns: list[Column], *, ranged: Sequence[int], required: int | None) -> list[Line]:
     """Lines from converted columns, in argument order. A line is blank when its cells in the `ranged` columns all
     are; the first bad cell is the line's error; no other line may leave the `required` column blank."""
-    roles = [column.token for column in columns]
     every = len(ranged) == len(columns)
+    fields_of = _picker([position for position, column in enumerate(columns) if column.token is None])
+    no_count = [None] * len(columns[0].cells) if columns else []
+    input_tokens = next((column.cells for column in columns if column.token == 0), no_count)
+    output_tokens = next((column.cells for column in columns if column.token == 1), no_count)
     lines: list[Line] = []
     append = lines.append
-    for values in zip(*(column.cells for column in columns), strict=True):
+    for values, count_in, count_out in zip(
+        zip(*(column.cells for column in columns), strict=True), input_tokens, output_tokens, strict=True
+    ):
         if (every and values.count(None) == len(values)) or (
             not every and all(values[position] is None for position in ranged)
         ):
             append(None)
-            continue
-        fields: list[Fragment] = []
-        tokens: list[int | None] = [None, None]
-        error: cells.CellError | None = None
-        for role, value in zip(roles, values, strict=True):
-            if value is None:
-                continue
-            if value.__class__ is cells.CellError:
-                error = value
-                break
-            if role is None:
-                fields.append(value)
-            else:
-                tokens[role] = value
-        if error is None and required is not None and values[required] is None:
-            error = cells.CellError("model", "blank (give a model id such as gpt-4o)")
-        append(error if error is not None else ParsedLine(tuple(fields), tokens[0], tokens[1]))
+        elif cells.CellError in map(type, values):
+            append(next(value for value in values if isinstance(value, cells.CellError)))
+        elif required is not None and values[required] is None:
+            append(cells.CellError("model", "blank (give a model id such as gpt-4o)"))
+        else:
+            # The fields stay in argument order, blanks included: equal tuples for lines that differ only in counts.
+            append(ParsedLine(fields_of(values), count_in, count_out))
     return lines
 
 

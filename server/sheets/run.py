@@ -31,7 +31,7 @@ def estimate_lines(
     """One output row per line: numbers, blanks for a blank line, `#ERROR ...` for a bad one."""
     width = len(columns)
     out: list[list[Any]] = [[""] * width for _ in lines]
-    groups: dict[tuple[Fragment, ...], tuple[list[int], list[tuple[int | None, int | None]]]] = {}
+    groups: dict[tuple[Fragment | None, ...], tuple[list[int], list[tuple[int | None, int | None]]]] = {}
     for index, line in enumerate(lines):
         if line is None:
             continue
@@ -46,7 +46,7 @@ def estimate_lines(
 
     read = readers(columns)
     for fields, (indices, counts) in groups.items():
-        values = {name: value for fragment in fields for name, value in fragment}
+        values = {name: value for fragment in fields if fragment is not None for name, value in fragment}
         try:
             row = ImpactRow.model_validate(values)
         except ValidationError as exc:
