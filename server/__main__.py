@@ -56,6 +56,20 @@ def _check_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch_worker(args: argparse.Namespace) -> int:
+    """Run Dramatiq workers on the batch queue (they need REDIS_URL and the app's DATABASE_URL)."""
+    from server.settings import load_settings
+
+    if not load_settings().REDIS_URL:
+        print("batch-worker: set REDIS_URL to the job queue's Redis (e.g. redis://127.0.0.1:6379/0)", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "dramatiq", "server.batch.worker:broker", "--queues", "batch"]
+    command += ["--processes", str(args.processes), "--threads", str(args.threads)]
+    print(f"batch workers: {args.processes} processes x {args.threads} threads on the 'batch' queue", flush=True)
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover - execv does not return
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.set_defaults(run=_check_catalog)
     sync = commands.add_parser("sync-catalog", help="write the catalog into a spreadsheet's Models, GPUs, Nodes tabs")
     add_sync_arguments(sync)
+    worker = commands.add_parser("batch-worker", help="run the workers that estimate batch tasks (needs REDIS_URL)")
+    worker.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
+    worker.add_argument("--threads", type=int, default=1, help="threads per process (estimates are CPU-bound)")
+    worker.set_defaults(run=_batch_worker)
     add_key_commands(commands)
     args = parser.parse_args(argv)
     result: int = args.run(args)

@@ -13,7 +13,7 @@ from server.accounts.auth import init_auth
 from server.accounts.keys import BOOTSTRAP_ADMIN_ACCOUNT, ensure_key
 from server.accounts.limits import init_limits
 from server.accounts.views import CatalogViews
-from server.api import admin, bigquery, catalog, impact, openapi, sheets, status, sync
+from server.api import admin, batch, bigquery, catalog, impact, openapi, sheets, status, sync
 from server.catalog.store import Catalog, load_catalog
 from server.db.database import Database, DatabaseError
 from server.errors import NotAcceptable, register_error_handlers
@@ -45,6 +45,10 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     views = CatalogViews(db, shipped=load_catalog(catalog_dir), reload=lambda: Catalog(catalog_dir))
     app.extensions["views"] = views
     cat = views.shipped
+    if settings.REDIS_URL:
+        from server.batch.queue import BatchQueue  # Dramatiq and its Redis client only where batch jobs run
+
+        app.extensions["batch_queue"] = BatchQueue(settings, db=db, views=views)
 
     @app.before_request
     def _start_clock() -> None:
@@ -61,13 +65,25 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     @app.before_request
     def _accepts_json() -> None:
         accept = request.accept_mimetypes
+        if request.endpoint in batch.RAW_OUTPUT_ENDPOINTS:
+            return
         if accept and not accept.accept_json and accept.best is not None:
             raise NotAcceptable()
 
     register_error_handlers(app)
     init_auth(app)
     app.extensions["limiter"] = init_limits(app, settings)
-    for blueprint in (status.bp, impact.bp, sheets.bp, catalog.bp, bigquery.bp, openapi.bp, admin.bp, sync.bp):
+    for blueprint in (
+        status.bp,
+        impact.bp,
+        sheets.bp,
+        batch.bp,
+        catalog.bp,
+        bigquery.bp,
+        openapi.bp,
+        admin.bp,
+        sync.bp,
+    ):
         app.register_blueprint(blueprint)
     # The catalog, its indexes and the libraries live as long as the process: move them out of the garbage
     # collector's sight, so its full passes scan only what requests allocate (bench/throughput.py: p95 latency

@@ -80,6 +80,10 @@ class TooManyRequests(ApiError):
     status_code, code, message = 429, "TOO_MANY_REQUESTS", "rate limit exceeded"
 
 
+class ServiceUnavailable(ApiError):
+    status_code, code, message = 503, "SERVICE_UNAVAILABLE", "not available on this server"
+
+
 class InternalError(ApiError):
     status_code, code, message = 500, "INTERNAL_ERROR", "internal error"
 

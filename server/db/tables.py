@@ -9,6 +9,13 @@
   when two workers save at once.
 - `catalog_state`: one row whose `version` grows with every catalog write, so every worker sees a change on its
   next request, and whose `shipped_generation` grows with every reload of the shipped catalog files.
+- `batch_files`: an account's uploaded usage file; its records live in `batch_file_blocks`, a fixed number of
+  lines per block, zlib-compressed, so no reader ever holds a whole file.
+- `batch_tasks`: a batch job over one file (rows posted to `/v1/batch` are stored as a file too), with its
+  progress counters.
+- `batch_results`: one row per finished block of a task, its results compressed in line order. A block's row and
+  its counters are written in one transaction and the key refuses a second row: each line counts exactly once
+  even when a job queue delivers a block twice.
 """
 
 from __future__ import annotations
@@ -16,7 +23,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 GLOBAL_CUSTOMER_ID = 0
@@ -74,3 +92,54 @@ class CatalogState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     shipped_generation: Mapped[int] = mapped_column(Integer, default=0)  # grows with each `GET /reload`
+
+
+class BatchFile(Base):
+    __tablename__ = "batch_files"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(32))  # server.batch.formats.LineFormat
+    csv_fields: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # a CSV file's header, as fields
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[int] = mapped_column(Integer)  # records: non-blank JSONL lines, or CSV rows after the header
+    blocks: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BatchFileBlock(Base):
+    __tablename__ = "batch_file_blocks"
+
+    file_id: Mapped[str] = mapped_column(ForeignKey("batch_files.id", ondelete="CASCADE"), primary_key=True)
+    block_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_line: Mapped[int] = mapped_column(Integer)  # 1-based number of the block's first record
+    lines: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of the records, one per line
+
+
+class BatchTask(Base):
+    __tablename__ = "batch_tasks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("batch_files.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | completed | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    total_items: Mapped[int] = mapped_column(Integer)
+    blocks: Mapped[int] = mapped_column(Integer)
+    blocks_done: Mapped[int] = mapped_column(Integer)
+    completed_items: Mapped[int] = mapped_column(Integer)
+    failed_items: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BatchResult(Base):
+    __tablename__ = "batch_results"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("batch_tasks.id", ondelete="CASCADE"), primary_key=True)
+    block_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    completed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of one JSON result per line, in line order

@@ -309,7 +309,7 @@ def _field_converter(field: str, places: Places) -> Converter:
     return lambda value: ((field, convert(value, field)),)
 
 
-def table_lines(table: Sequence[Any], places: Places) -> list[Line]:
+def table_lines(table: Sequence[Any], places: Places, *, max_lines: int = MAX_LINES) -> list[Line]:
     """`SCOPE3_IMPACT_TABLE`'s range as lines: the first row names the fields, each later row is one line."""
     if not table or not isinstance(table[0], list):
         raise BadRequest(
@@ -319,7 +319,7 @@ def table_lines(table: Sequence[Any], places: Places) -> list[Line]:
     if not any(header):
         raise BadRequest("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
     rows = [row if isinstance(row, list) else [row] for row in table[1:]]
-    _check_count(len(rows))
+    _check_count(len(rows), max_lines)
     columns = [
         Column(
             _convert([row[index] if index < len(row) else "" for row in rows], _field_converter(field, places)),
@@ -331,10 +331,19 @@ def table_lines(table: Sequence[Any], places: Places) -> list[Line]:
     return _assemble(columns, ranged=range(len(columns)), required=None)
 
 
-def _check_count(count: int) -> None:
-    if count > MAX_LINES:
+def _check_count(count: int, max_lines: int = MAX_LINES) -> None:
+    if count > max_lines:
         raise BadRequest(
-            f"at most {MAX_LINES} lines per call (got {count}); split the range",
+            f"at most {max_lines} lines per call (got {count}); split the range",
             field="lines",
             reason="too_many_lines",
         )
+
+
+def line_row(line: ParsedLine) -> dict[str, Any]:
+    """A parsed line as impact-row fields (what the batch jobs store for a sheet's rows)."""
+    row = {name: value for fragment in line.fields if fragment is not None for name, value in fragment}
+    for name, value in zip(TOKEN_FIELDS, (line.input_tokens, line.output_tokens), strict=True):
+        if value is not None:
+            row[name] = value
+    return row

@@ -1,0 +1,124 @@
+"""Batch tasks in the database: submit one, run one of its blocks, read its state.
+
+A task covers one stored file; its work is one job per block of the file. `run_block` is what a queue worker
+calls: it computes the block's results and writes them, with the task's counters, in one transaction; the
+results table refuses a second row for the same block, so a job delivered twice (a worker killed after the
+commit, before the queue heard of it) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts.keys import Principal
+from server.accounts.views import CatalogViews
+from server.batch.run import estimate_block
+from server.batch.upload import COMPRESSION_LEVEL, read_block
+from server.db import entries
+from server.db.database import Database
+from server.db.tables import Account, BatchFile, BatchFileBlock, BatchResult, BatchTask
+
+log = logging.getLogger("server.batch")
+
+QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    task_id: str
+    total_items: int
+    blocks: int
+
+
+def submit(db: Database, *, account_id: int, file_id: str) -> Submitted:
+    """A new task over a stored file (already checked to be the account's)."""
+    with db.write() as session:
+        stored = session.get(BatchFile, file_id)
+        assert stored is not None and stored.account_id == account_id
+        task = BatchTask(
+            id=str(uuid.uuid4()),
+            account_id=account_id,
+            file_id=file_id,
+            status=QUEUED,
+            total_items=stored.lines,
+            blocks=stored.blocks,
+            blocks_done=0,
+            completed_items=0,
+            failed_items=0,
+            created_at=datetime.now(UTC),
+        )
+        session.add(task)
+    return Submitted(task.id, task.total_items, task.blocks)
+
+
+def run_block(db: Database, views: CatalogViews, task_id: str, block_no: int) -> None:
+    """Computes and stores one block of a task, once. Exceptions (a database gone away) go to the queue's retry."""
+    with db.read() as session:
+        task = session.get(BatchTask, task_id)
+        if task is None:
+            log.warning("batch block of a deleted task", extra={"task_id": task_id, "block": block_no})
+            return
+        if session.get(BatchResult, (task_id, block_no)) is not None:
+            return  # delivered again after it was done
+        stored = session.get(BatchFile, task.file_id)
+        block = session.get(BatchFileBlock, (task.file_id, block_no))
+        account = session.get(Account, task.account_id)
+        assert stored is not None and block is not None and account is not None
+        version, shipped_generation = entries.catalog_state(session.connection())
+        principal = Principal(account.id, account.name, account.is_admin, key_hash="")
+        records, fmt, fields, first_line = read_block(block.data), stored.format, stored.csv_fields, block.first_line
+    pipeline = views.view(principal, version, shipped_generation).pipeline
+    results, completed, failed = estimate_block(pipeline, records, fmt=fmt, csv_fields=fields, first_line=first_line)
+    data = zlib.compress(b"\n".join(results), COMPRESSION_LEVEL)
+    try:
+        with db.write() as session:
+            session.add(BatchResult(task_id=task_id, block_no=block_no, completed=completed, failed=failed, data=data))
+            session.flush()
+            session.execute(
+                update(BatchTask)
+                .where(BatchTask.id == task_id)
+                .values(
+                    blocks_done=BatchTask.blocks_done + 1,
+                    completed_items=BatchTask.completed_items + completed,
+                    failed_items=BatchTask.failed_items + failed,
+                    status=RUNNING,
+                )
+            )
+            session.execute(
+                update(BatchTask)
+                .where(BatchTask.id == task_id, BatchTask.blocks_done == BatchTask.blocks)
+                .values(status=COMPLETED, completed_at=datetime.now(UTC))
+            )
+    except IntegrityError:
+        log.info("batch block already stored by another delivery", extra={"task_id": task_id, "block": block_no})
+
+
+def fail(db: Database, task_id: str, message: str) -> None:
+    """A block gave up after its retries: the task stops as failed, saying why."""
+    with db.write() as session:
+        session.execute(
+            update(BatchTask)
+            .where(BatchTask.id == task_id, BatchTask.status != COMPLETED)
+            .values(status=FAILED, error=message[:2000], completed_at=datetime.now(UTC))
+        )
+
+
+def task_for(db: Database, account_id: int, task_id: str) -> BatchTask | None:
+    with db.read() as session:
+        return session.scalars(
+            select(BatchTask).where(BatchTask.id == task_id, BatchTask.account_id == account_id)
+        ).first()
+
+
+def file_for(db: Database, account_id: int, file_id: str) -> BatchFile | None:
+    with db.read() as session:
+        return session.scalars(
+            select(BatchFile).where(BatchFile.id == file_id, BatchFile.account_id == account_id, BatchFile.lines >= 0)
+        ).first()

@@ -1,0 +1,153 @@
+"""One block of a batch file through the pipeline: records in, one compact result per record out.
+
+Records are converted by their file's format (`server.batch.formats`), validated as `ImpactRow`s and estimated by
+the pipeline every entry point uses. Rows that differ only in their token counts (most of an OpenAI batch output
+file: a few models, many requests) are validated and resolved once (`Pipeline.run_token_counts`); each still gets
+exactly what `/v1/impact` gives it.
+
+A result is stored compactly, as a JSON array: `[line, key, inference, training]` with the two impacts as the five
+metrics in `Impacts` order, or `[line, key, null, null, error]` with the wire `Error` object. `results.py` turns
+them into the documented JSONL and CSV lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from server.batch import formats
+from server.pipeline.errors import RowError
+from server.pipeline.run import Pipeline
+from server.schemas.impact import ImpactRow
+
+TOKEN_FIELDS = ("input_tokens", "output_tokens")
+# Checked per line and kept out of a group's key: the counts, and the time, of which the estimate uses only the
+# year (the grid's year: `server.pipeline.resolve.resolve_key`). Lines of one group share everything else.
+PER_LINE_FIELDS = frozenset({*TOKEN_FIELDS, "utc_datetime"})
+_TIME_CHECK = TypeAdapter(ImpactRow.model_fields["utc_datetime"].rebuild_annotation())
+# A record the server stored for a line it already knew to be bad (a sheet's cell that is not a number): the line's
+# result is that error. Only `POST /v1/batch` with a sheet's table writes it.
+LINE_ERROR_FIELD = "__error__"
+# The row's own limits on each count, checked per line (the rest of a row is validated once per group).
+_TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotation()) for name in TOKEN_FIELDS}
+
+Counts = tuple[int | None, int | None]
+
+
+def _error(code: str, message: str, field: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    return RowError(code, message, field, reason).to_wire()
+
+
+def _validation_error(exc: ValidationError) -> dict[str, Any]:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"{field}: unknown field"
+    elif kind == "missing":
+        message = f"{field}: required"
+    else:
+        message = f"{field}: {first['msg']}" if field else str(first["msg"])
+    return _error("INVALID_ROW", message, field, kind)
+
+
+def _counts(row: dict[str, Any]) -> Counts | dict[str, Any]:
+    """The row's token counts, checked (and coerced, `"12"` -> 12) by the row's own rules, or the wire error."""
+    found: list[int | None] = []
+    for name in TOKEN_FIELDS:
+        value = row.get(name)
+        if value is None:
+            found.append(None)
+            continue
+        try:
+            found.append(_TOKEN_CHECKS[name].validate_python(value))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            return _error("INVALID_ROW", f"{name}: {first['msg']}", name, first["type"])
+    return found[0], found[1]
+
+
+def convert_records(
+    records: Sequence[bytes], *, fmt: str, csv_fields: list[str] | None
+) -> list[formats.Converted | formats.LineError]:
+    line_format = formats.LineFormat(fmt)
+    out: list[formats.Converted | formats.LineError] = []
+    for record in records:
+        try:
+            if line_format is formats.LineFormat.CSV:
+                assert csv_fields is not None
+                out.append(formats.convert_csv(csv_fields, orjson.loads(record)))
+            else:
+                out.append(formats.convert_jsonl(line_format, record))
+        except formats.LineError as exc:
+            out.append(exc)
+    return out
+
+
+def estimate_block(
+    pipeline: Pipeline, records: Sequence[bytes], *, fmt: str, csv_fields: list[str] | None, first_line: int
+) -> tuple[list[bytes], int, int]:
+    """(one result per record, in order; completed count; failed count)."""
+    converted = convert_records(records, fmt=fmt, csv_fields=csv_fields)
+    results: list[Any] = [None] * len(converted)
+    groups: dict[Any, tuple[dict[str, Any], list[int], list[Counts]]] = {}
+    for index, item in enumerate(converted):
+        line = first_line + index
+        if isinstance(item, formats.LineError):
+            results[index] = [line, item.key, None, None, _error("INVALID_LINE", item.message, item.field)]
+            continue
+        row = item.row
+        if LINE_ERROR_FIELD in row:
+            results[index] = [line, item.key, None, None, _error("INVALID_CELL", str(row[LINE_ERROR_FIELD]))]
+            continue
+        counts = _counts(row)
+        if isinstance(counts, dict):
+            results[index] = [line, item.key, None, None, counts]
+            continue
+        when = row.get("utc_datetime")
+        if when is not None:
+            try:
+                when = _TIME_CHECK.validate_python(when)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                error = _error("INVALID_ROW", f"utc_datetime: {first['msg']}", "utc_datetime", first["type"])
+                results[index] = [line, item.key, None, None, error]
+                continue
+        rest = tuple(pair for pair in row.items() if pair[0] not in PER_LINE_FIELDS)
+        try:
+            key: Any = (rest, when.year if when is not None else None)
+            group = groups.get(key)
+        except TypeError:  # a list among the values (image sizes): group by its JSON
+            key = (orjson.dumps(rest), when.year if when is not None else None)
+            group = groups.get(key)
+        if group is None:
+            fields = dict(rest)
+            if when is not None:
+                fields["utc_datetime"] = when  # the group's first line's time: all of the group share its year
+            group = groups[key] = (fields, [], [])
+        group[1].append(index)
+        group[2].append(counts)
+
+    for group_fields, indices, group_counts in groups.values():
+        try:
+            template = ImpactRow.model_validate(group_fields)
+        except ValidationError as exc:
+            error = _validation_error(exc)
+            for index in indices:
+                results[index] = [first_line + index, _key(converted[index]), None, None, error]
+            continue
+        for index, result in zip(indices, pipeline.run_token_counts(template, group_counts), strict=True):
+            key_of_line = _key(converted[index])
+            if result.error is not None:
+                results[index] = [first_line + index, key_of_line, None, None, result.error.to_wire()]
+            else:
+                results[index] = [first_line + index, key_of_line, tuple(result.inference), tuple(result.training)]
+    failed = sum(1 for result in results if result[2] is None)
+    return [orjson.dumps(result) for result in results], len(results) - failed, failed
+
+
+def _key(item: formats.Converted | formats.LineError) -> str | None:
+    return item.key
