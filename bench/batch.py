@@ -174,7 +174,8 @@ def main() -> None:
         folder.rmdir()
     assert task["status"] == "completed" and lines == args.lines, (task, lines)
     n = args.lines
-    print(f"database: {args.database}; gunicorn 2 workers; batch workers: {args.processes} processes; {os.cpu_count()} cores")
+    setup = f"gunicorn 2 workers; batch workers: {args.processes} processes; {os.cpu_count()} cores"
+    print(f"database: {args.database}; {setup}")
     print(f"upload (PUT /v1/files, streamed):   {t1 - t0:6.1f} s  {n / (t1 - t0):>10,.0f} lines/s")
     print(f"estimate (POST /v1/batch → done):    {t2 - t1:6.1f} s  {n / (t2 - t1):>10,.0f} lines/s")
     print(f"download (JSONL results, streamed):  {t3 - t2:6.1f} s  {n / (t3 - t2):>10,.0f} lines/s")

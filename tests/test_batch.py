@@ -5,6 +5,7 @@ Every impact a batch reports is checked against `/v1/impact` for the same row.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -24,7 +25,6 @@ import pytest
 import redis
 from flask import Flask
 
-from server.accounts.keys import create_key
 from server.app import create_app
 from server.batch.upload import BLOCK_LINES
 from tests.conftest import ADMIN_KEY, ROOT, GunicornServer, authorized, settings_for_tests
@@ -49,10 +49,8 @@ class BatchWorker:
 
     def kill(self) -> None:
         """SIGKILL to every process of the worker: no chance to finish or hand back its messages."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=10)
         self._log.close()
 
@@ -86,8 +84,9 @@ class Batch:
         self.admin = self.client(ADMIN_KEY)
 
     def worker(self, processes: int = 1) -> BatchWorker:
-        started = BatchWorker({**self.env, "DATABASE_URL": self.server.database_url, "ADMIN_API_KEY": ADMIN_KEY},
-                              processes)
+        started = BatchWorker(
+            {**self.env, "DATABASE_URL": self.server.database_url, "ADMIN_API_KEY": ADMIN_KEY}, processes
+        )
         self.workers.append(started)
         return started
 
@@ -272,7 +271,9 @@ def test_a_100000_line_openai_batch_output_file(batch: Batch) -> None:
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert len(table) == 100_000
-    assert float(table[sample[0]]["usage_emissions_gco2e"]) == results[sample[0]]["total_impact"]["usage_emissions_gco2e"]
+    assert (
+        float(table[sample[0]]["usage_emissions_gco2e"]) == results[sample[0]]["total_impact"]["usage_emissions_gco2e"]
+    )
     assert table[5]["status"] == "failed" and "Rate limit" in table[5]["error_message"]
 
 
@@ -353,7 +354,9 @@ def test_uploads_are_checked_and_size_limited(queued_app: Flask) -> None:
     assert empty.status_code == 400 and "empty" in empty.json["message"]
     header = client.put("/v1/files/u.csv", data=b"modle,input_tokens\nx,1\n", content_type="text/csv")
     assert header.status_code == 400 and "modle" in header.json["message"]
-    request = client.put("/v1/files/in.jsonl", data=b'{"custom_id": "a", "method": "POST", "url": "/v1/chat", "body": {}}')
+    request = client.put(
+        "/v1/files/in.jsonl", data=b'{"custom_id": "a", "method": "POST", "url": "/v1/chat", "body": {}}'
+    )
     assert request.status_code == 400 and request.json["details"]["field"] == "file"
     multipart = client.put(
         "/v1/files/form.jsonl",

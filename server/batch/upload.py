@@ -127,14 +127,14 @@ def store_upload(
         try:
             csv_fields = formats.detect_csv(header)
         except formats.FormatError as exc:
-            raise BadRequest(f"CSV header: {exc}", field="file", reason="unknown_column") from exc
+            raise BadRequest(f"CSV header: {exc}", field="file", reason="bad_csv_header") from exc
         format_name = formats.LineFormat.CSV.value
         records = (orjson.dumps(row) for row in rows)
     else:
         try:
             format_name = formats.detect_jsonl(first.strip()).value
         except formats.FormatError as exc:
-            raise BadRequest(f"first line: {exc}", field="file", reason="unknown_format") from exc
+            raise BadRequest(str(exc), field="file", reason="unknown_format") from exc
         records = _jsonl_records(rest)
     return _store(
         db, account_id=account_id, name=name, fmt=format_name, csv_fields=csv_fields, records=records, counter=counter
