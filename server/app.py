@@ -33,11 +33,15 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
     db = Database(settings.DATABASE_URL)
-    try:
-        db.migrate()
-        if settings.ADMIN_API_KEY:
+    admin_key = settings.ADMIN_API_KEY
+
+    def bootstrap() -> None:
+        if admin_key:
             with db.write() as session:
-                ensure_key(session, BOOTSTRAP_ADMIN_ACCOUNT, settings.ADMIN_API_KEY, admin=True)
+                ensure_key(session, BOOTSTRAP_ADMIN_ACCOUNT, admin_key, admin=True)
+
+    try:
+        db.migrate(then=bootstrap)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"DATABASE_URL: cannot use the database at {db.url!r}: {exc}") from exc
     app.extensions["db"] = db

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +75,17 @@ class Database:
         finally:
             _immediate.reset(token)
 
-    def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to `revision` (Alembic), one process at a time."""
-        with self._migration_lock(), self.engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+    def migrate(self, revision: str = "head", *, then: Callable[[], None] | None = None) -> None:
+        """Bring the schema to `revision` (Alembic), then run `then`, one process at a time: workers starting
+        together neither migrate twice nor both insert what `then` makes (the bootstrap admin key)."""
+        with self._migration_lock():
+            with self.engine.begin() as connection:
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS_DIR))
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+            if then is not None:
+                then()
 
     def revision(self) -> str | None:
         with self.engine.connect() as connection:
