@@ -82,6 +82,51 @@ def _path(name: str) -> dict[str, Any]:
 PAGE = [_query("page", "integer", "1-based page"), _query("limit", "integer", "items per page, at most 100")]
 
 
+def _untyped(description: str, media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": {"type": "object"}}}}
+
+
+# Batch jobs (README "Batch jobs"): free-form JSON objects, documented in the README and server/batch/results.py.
+BATCH_PATHS: dict[str, Any] = {
+    "/v1/files/{name}": {
+        "put": {
+            "summary": "Upload a usage file (JSONL or CSV, streamed; 413 past MAX_UPLOAD_BYTES)",
+            "parameters": [_path("name")],
+            "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {}}}},
+            "responses": {"201": _untyped("The stored file: file_id, lines, format"), **ERRORS},
+        }
+    },
+    "/v1/batch": {
+        "post": {
+            "summary": "Submit a batch task over rows, a sheet's table or an uploaded file",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},
+            "responses": {"202": _untyped("task_id, status, total_items, objects"), **ERRORS},
+        }
+    },
+    "/v1/batch/task/{taskId}": {
+        "get": {
+            "summary": "A task's status, counts and progress",
+            "parameters": [_path("taskId")],
+            "responses": {"200": _untyped("The task"), **ERRORS},
+        }
+    },
+    "/v1/batch/task/{taskId}/results": {
+        "get": {
+            "summary": "A completed task's results, one per line (?format=jsonl|csv or Output-Format)",
+            "parameters": [_path("taskId"), _query("format", description="jsonl (default) or csv")],
+            "responses": {"200": _untyped("Results", "application/jsonl"), **ERRORS},
+        }
+    },
+    "/v1/batch/object/{objectId}": {
+        "get": {
+            "summary": "One line's status and impact, or its error",
+            "parameters": [_path("objectId")],
+            "responses": {"200": _untyped("The object"), **ERRORS},
+        }
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema([(m, "validation") for m in WIRE_MODELS], ref_template=REF)
@@ -132,6 +177,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _json("SheetsTableResponse", "Header row, then entries"), **not_found},
             }
         },
+        **BATCH_PATHS,
         "/model": _get("List models", "ModelResponse", params=[_query("family"), *PAGE]),
         "/model/{modelId}": {
             "get": {
