@@ -17,6 +17,7 @@ function onOpen(e) {
     .addItem('Insert example sheet', 'insertExampleSheet')
     .addSeparator()
     .addItem('Freeze results as values', 'freezeResults')
+    .addItem('Estimate this sheet as a batch', 'estimateSheetAsBatch')
     .addToUi();
 }
 

@@ -113,15 +113,16 @@ test('V8, UTC, Stackdriver logging; the fetch whitelist holds https:// prefixes 
 
 test('every menu item and dialog call names a function that exists', () => {
   const source = code();
-  const html = fs.readFileSync(path.join(SCRIPT_DIR, 'Settings.html'), 'utf8');
+  const html = ['Settings.html', 'BatchSidebar.html'].map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const full = scriptFiles().map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const declared = new Set([...source.matchAll(/^function\s+([A-Za-z0-9_]+)/gm)].map((m) => m[1]));
   const menuTargets = [...full.matchAll(/\.addItem\('[^']*',\s*'([A-Za-z0-9_]+)'\)/g)].map((m) => m[1]);
+  const serverFunctions = ['getSettings', 'saveSettings', 'testConnection', 'batchProgress', 'writeBatchResults'];
   const runTargets = [...html.matchAll(/\.\s*([A-Za-z0-9_]+)\(\s*[^)]*\)\s*;/g)]
     .map((m) => m[1])
-    .filter((name) => ['getSettings', 'saveSettings', 'testConnection'].includes(name));
-  assert.equal(menuTargets.length, 4);
-  assert.deepEqual([...new Set(runTargets)].sort(), ['getSettings', 'saveSettings', 'testConnection']);
+    .filter((name) => serverFunctions.includes(name));
+  assert.equal(menuTargets.length, 5);
+  assert.deepEqual([...new Set(runTargets)].sort(), [...serverFunctions].sort());
   for (const name of [...menuTargets, ...runTargets]) {
     assert.ok(declared.has(name), `${name} is not declared`);
     assert.ok(!name.endsWith('_'), `${name} ends in _, which Apps Script hides from menus and google.script.run`);
@@ -147,7 +148,8 @@ test('the .gs files load in any order, as Apps Script does not promise one', () 
     const context = vm.createContext({});
     for (const name of order) vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
     for (const name of ['SCOPE3_IMPACT', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
-      'saveSettings', 'testConnection', 'refreshModelsTab', 'insertExampleSheet', 'freezeResults']) {
+      'saveSettings', 'testConnection', 'refreshModelsTab', 'insertExampleSheet', 'freezeResults',
+      'estimateSheetAsBatch', 'batchProgress', 'writeBatchResults']) {
       assert.equal(typeof context[name], 'function', `${name} after loading ${order.join(', ')}`);
     }
   }

@@ -133,6 +133,46 @@ function toBuffer(data, charset) {
 // Apps Script's byte arrays are Java bytes: signed, -128..127.
 const signedBytes = (buffer) => Array.from(buffer, (b) => (b > 127 ? b - 256 : b));
 
+/** Utilities.parseCsv: RFC 4180 fields ("" for a quote inside quotes, line breaks kept inside quotes), as strings. */
+function parseCsv(csv, delimiter = ',') {
+  if (typeof csv !== 'string') throw new Error(`Invalid argument: csv ${typeof csv}`);
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < csv.length; i++) {
+    const ch = csv[i];
+    if (quoted) {
+      if (ch === '"' && csv[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch === '"') {
+      quoted = true;
+    } else if (ch === delimiter) {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && csv[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else {
+      field += ch;
+    }
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
 const utilities = {
   DigestAlgorithm: Object.fromEntries(Object.keys(DIGESTS).map((name) => [name, name])),
   Charset: { UTF_8: 'UTF_8', US_ASCII: 'US_ASCII' },
@@ -146,6 +186,7 @@ const utilities = {
     return toBuffer(data, charset).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   },
   base64Decode(text) { return signedBytes(Buffer.from(text, 'base64')); },
+  parseCsv,
   sleep() {},
 };
 

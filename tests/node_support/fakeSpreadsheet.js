@@ -288,6 +288,7 @@ class FakeUi {
     this.mode = mode;
     this.menus = [];
     this.dialogs = [];
+    this.sidebars = [];
     this.alerts = [];
     this.ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO', YES_NO_CANCEL: 'YES_NO_CANCEL' };
     this.Button = { OK: 'OK', CANCEL: 'CANCEL', YES: 'YES', NO: 'NO', CLOSE: 'CLOSE' };
@@ -312,6 +313,11 @@ class FakeUi {
   showModalDialog(html, title) {
     if (typeof html.getContent !== 'function') throw new Error('showModalDialog needs an HtmlOutput');
     this.dialogs.push({ html, title, modal: true });
+  }
+
+  showSidebar(html) {
+    if (typeof html.getContent !== 'function') throw new Error('showSidebar needs an HtmlOutput');
+    this.sidebars.push({ html, title: html.getTitle() });
   }
 
   alert(...args) {

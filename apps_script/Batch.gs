@@ -1,0 +1,183 @@
+/**
+ * Extensions → Scope3 → Estimate this sheet as a batch, for sheets too large for live formulas: the sheet's table
+ * goes to POST /v1/batch in one call, the server's queue workers estimate it, and a sidebar follows the task and
+ * writes the results to a new sheet, row for row level with the source.
+ */
+
+const SCOPE3_BATCH_TASK_PROPERTY_ = 'SCOPE3_BATCH_TASK';
+const SCOPE3_BATCH_HINT_ = 'Extensions → Scope3 → Estimate this sheet as a batch';
+const SCOPE3_BATCH_COLUMNS_ = ['energy_wh', 'gco2e', 'water_ml', 'error'];
+// The server names each object after its sheet row.
+const SCOPE3_BATCH_ROW_KEY_ = /^row (\d+)$/;
+
+/**
+ * Menu action: sends the active sheet's table as one batch task and opens the sidebar that follows it.
+ *
+ * @return {Object|null} the task saved for the sidebar, or null when none started (an alert says why)
+ */
+function estimateSheetAsBatch() {
+  const ui = SpreadsheetApp.getUi();
+  let task;
+  try {
+    task = submitBatch_(SpreadsheetApp.getActiveSpreadsheet().getActiveSheet());
+  } catch (e) {
+    ui.alert('Scope3 batch', e.message, ui.ButtonSet.OK);
+    return null;
+  }
+  ui.showSidebar(HtmlService.createHtmlOutputFromFile('BatchSidebar').setTitle('Scope3 batch'));
+  return task;
+}
+
+/**
+ * For the sidebar: the saved task as the server sees it now.
+ *
+ * @return {{task_id: string, sheet: string, status: string, total_items: number,
+ *     counts: {queued: number, completed: number, failed: number}, progress: number, error: (string|null)}}
+ */
+function batchProgress() {
+  const saved = savedBatch_();
+  const task = getJson_('/v1/batch/task/' + encodeURIComponent(saved.task_id));
+  return {
+    task_id: task.task_id,
+    sheet: saved.sheet,
+    status: task.status,
+    total_items: task.total_items,
+    counts: task.counts,
+    progress: task.progress,
+    error: task.error,
+  };
+}
+
+/**
+ * For the sidebar: downloads the finished task's results and writes them to a new sheet "<source> impacts"
+ * (never over an existing one): energy_wh, gco2e, water_ml and error, each result on its source row.
+ *
+ * @return {{sheet: string, rows: number, failed: number}}
+ */
+function writeBatchResults() {
+  const saved = savedBatch_();
+  // CSV, not JSONL: a quarter of the size, so 100,000 rows stay well under UrlFetchApp's 50 MB answer limit.
+  const response = fetchApi_('/v1/batch/task/' + encodeURIComponent(saved.task_id) + '/results?format=csv', {
+    method: 'get',
+  });
+  if (response.getResponseCode() !== 200) {
+    throw new Error(describeFailure_(response.getResponseCode(), response.getContentText()));
+  }
+  const results = batchResultRows_(Utilities.parseCsv(response.getContentText()), saved.first_row);
+
+  const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
+  let name = saved.sheet + ' impacts';
+  for (let n = 2; spreadsheet.getSheetByName(name); n++) name = saved.sheet + ' impacts ' + n;
+  const sheet = spreadsheet.insertSheet(name);
+  const lastRow = saved.first_row + results.grid.length - 1;
+  if (sheet.getMaxRows() < lastRow) sheet.insertRowsAfter(sheet.getMaxRows(), lastRow - sheet.getMaxRows());
+  sheet.getRange(saved.first_row, 1, results.grid.length, SCOPE3_BATCH_COLUMNS_.length).setValues(results.grid);
+  sheet.setFrozenRows(saved.first_row);
+  return {sheet: name, rows: results.rows, failed: results.failed};
+}
+
+/** POSTs the sheet's table (from its first non-blank row, the header) and saves the task it starts. */
+function submitBatch_(sheet) {
+  const values = sheet.getDataRange().getValues();
+  let header = 0;
+  while (header < values.length && isBlankRow_(values[header])) header++;
+  if (header === values.length) {
+    throw new Error('Scope3: "' + sheet.getName() + '" is empty — put a header row (model, input_tokens, ' +
+      'output_tokens, …) above one row per inference');
+  }
+  const response = fetchApi_('/v1/batch', {
+    method: 'post',
+    contentType: 'application/json',
+    payload: JSON.stringify({table: values.slice(header), first_row: header + 1}),
+  });
+  const status = response.getResponseCode();
+  const text = response.getContentText();
+  if (status === 503 && errorReason_(text) === 'no_job_queue') {
+    throw new Error('Scope3: the server has no job queue, so it cannot run batches (HTTP 503) — its administrator ' +
+      'sets REDIS_URL and starts `python -m server batch-worker`; meanwhile SCOPE3_IMPACT_TABLE works');
+  }
+  if (status !== 202) throw new Error(describeFailure_(status, text));
+  const answer = JSON.parse(text);
+  const task = {
+    task_id: answer.task_id,
+    sheet: sheet.getName(),
+    first_row: header + 1,
+    total_items: answer.total_items,
+    submitted_at: new Date().toISOString(),
+  };
+  PropertiesService.getDocumentProperties().setProperty(SCOPE3_BATCH_TASK_PROPERTY_, JSON.stringify(task));
+  return task;
+}
+
+/**
+ * The results CSV (object_id, line, key, status, the five metrics, error_code, error_message, error_field) as the
+ * rows to write from the header row down: the header, then each result on its sheet row, blank rows left blank.
+ */
+function batchResultRows_(csv, firstRow) {
+  const columns = {};
+  csv[0].forEach(function (name, index) {
+    columns[name] = index;
+  });
+  const grid = [SCOPE3_BATCH_COLUMNS_.slice()];
+  let rows = 0;
+  let failed = 0;
+  csv.slice(1).forEach(function (result) {
+    if (isBlankRow_(result)) return;
+    const key = SCOPE3_BATCH_ROW_KEY_.exec(result[columns.key] || '');
+    if (!key) throw new Error('Scope3: a batch result names no sheet row (' + result.join(',').slice(0, 100) + ')');
+    const at = Number(key[1]) - firstRow;
+    while (grid.length <= at) grid.push(['', '', '', '']);
+    const metric = function (name) {
+      return Number(result[columns[name]]);
+    };
+    rows++;
+    if (result[columns.status] === 'completed') {
+      grid[at] = [
+        metric('usage_energy_wh'),
+        metric('usage_emissions_gco2e') + metric('embodied_emissions_gco2e'),
+        metric('usage_water_ml') + metric('embodied_water_ml'),
+        '',
+      ];
+    } else {
+      failed++;
+      grid[at] = ['', '', '', asCellValue_(result[columns.error_message] || 'not estimated')];
+    }
+  });
+  return {grid: grid, rows: rows, failed: failed};
+}
+
+/** The task estimateSheetAsBatch saved, or a readable Error naming the menu that starts one. */
+function savedBatch_() {
+  const saved = PropertiesService.getDocumentProperties().getProperty(SCOPE3_BATCH_TASK_PROPERTY_);
+  if (!saved) throw new Error('Scope3: no batch task yet — ' + SCOPE3_BATCH_HINT_);
+  return JSON.parse(saved);
+}
+
+/** Calls a path of the API with the saved key; the response whatever its status, or a readable Error. */
+function fetchApi_(path, params) {
+  const settings = requireSettings_();
+  const request = Object.assign({}, params, {
+    headers: {Authorization: 'Bearer ' + settings.key},
+    muteHttpExceptions: true,
+  });
+  try {
+    return UrlFetchApp.fetch(settings.url + path, request);
+  } catch (e) {
+    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
+  }
+}
+
+/** details.reason of the server's JSON error, or '' for any other answer. */
+function errorReason_(text) {
+  try {
+    return (JSON.parse(text).details || {}).reason || '';
+  } catch (e) {
+    return '';
+  }
+}
+
+function isBlankRow_(row) {
+  return row.every(function (cell) {
+    return cell === '' || cell === null;
+  });
+}
