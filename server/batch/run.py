@@ -116,7 +116,10 @@ def estimate_block(
                 error = _error("INVALID_ROW", f"utc_datetime: {first['msg']}", "utc_datetime", first["type"])
                 results[index] = [line, item.key, None, None, error]
                 continue
-        rest = tuple(pair for pair in row.items() if pair[0] not in PER_LINE_FIELDS)
+        fields_of_group = row.copy()
+        for name in PER_LINE_FIELDS:
+            fields_of_group.pop(name, None)
+        rest = tuple(fields_of_group.items())
         try:
             key: Any = (rest, when.year if when is not None else None)
             group = groups.get(key)
@@ -124,10 +127,9 @@ def estimate_block(
             key = (orjson.dumps(rest), when.year if when is not None else None)
             group = groups.get(key)
         if group is None:
-            fields = dict(rest)
             if when is not None:
-                fields["utc_datetime"] = when  # the group's first line's time: all of the group share its year
-            group = groups[key] = (fields, [], [])
+                fields_of_group["utc_datetime"] = when  # the first line's time: the group shares its year
+            group = groups[key] = (fields_of_group, [], [])
         group[1].append(index)
         group[2].append(counts)
 
@@ -137,17 +139,13 @@ def estimate_block(
         except ValidationError as exc:
             error = _validation_error(exc)
             for index in indices:
-                results[index] = [first_line + index, _key(converted[index]), None, None, error]
+                results[index] = [first_line + index, converted[index].key, None, None, error]
             continue
         for index, result in zip(indices, pipeline.run_token_counts(template, group_counts), strict=True):
-            key_of_line = _key(converted[index])
             if result.error is not None:
-                results[index] = [first_line + index, key_of_line, None, None, result.error.to_wire()]
+                results[index] = [first_line + index, converted[index].key, None, None, result.error.to_wire()]
             else:
-                results[index] = [first_line + index, key_of_line, tuple(result.inference), tuple(result.training)]
-    failed = sum(1 for result in results if result[2] is None)
+                inference, training = tuple(result.inference), tuple(result.training)
+                results[index] = [first_line + index, converted[index].key, inference, training]
+    failed = [result[2] for result in results].count(None)
     return [orjson.dumps(result) for result in results], len(results) - failed, failed
-
-
-def _key(item: formats.Converted | formats.LineError) -> str | None:
-    return item.key
