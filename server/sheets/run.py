@@ -16,7 +16,7 @@ from server.schemas.impact import ImpactRow
 from server.sheets.cells import CellError
 from server.sheets.errors import validation_message
 from server.sheets.lines import Fragment, Line
-from server.sheets.metrics import readers
+from server.sheets.metrics import row_reader
 
 ERROR_PREFIX = "#ERROR "
 
@@ -44,7 +44,7 @@ def estimate_lines(
         group[0].append(index)
         group[1].append((line.input_tokens, line.output_tokens))
 
-    read = readers(columns)
+    row_of = row_reader(columns)
     for fields, (indices, counts) in groups.items():
         values = {name: value for fragment in fields if fragment is not None for name, value in fragment}
         try:
@@ -58,7 +58,5 @@ def estimate_lines(
             if result.error is not None:
                 out[index] = error_row(result.error.message, width)
                 continue
-            inference, training = result.inference, result.training
-            total = inference + training
-            out[index] = [reader(total, inference, training) for reader in read]
+            out[index] = row_of(result.inference, result.training)
     return out
