@@ -141,12 +141,14 @@ class Pipeline:
         except RowError as exc:
             return [RowResult(error=exc) for _ in counts]
         prepared = resolved.prepared
-        out = []
+        # `base` with its two counts replaced (Workload's fields 1 and 2), as `workload()` would make them.
+        kind, rest = base.kind, base[3:]
+        out: list[RowResult] = []
+        append = out.append
         for input_tokens, output_tokens in counts:
-            # `base` with its two counts replaced (Workload's fields 1 and 2), as `workload()` would make them.
-            counted = Workload(base.kind, float(input_tokens or 0), float(output_tokens or 0), *base[3:])
+            counted = Workload(kind, float(input_tokens or 0), float(output_tokens or 0), *rest)
             inference, training, gpu_j = estimate(prepared, counted)
-            out.append(RowResult(inference, training, gpu_j, resolved))
+            append(RowResult(inference, training, gpu_j, resolved))
         return out
 
 

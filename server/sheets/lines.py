@@ -127,8 +127,10 @@ def _column(value: Any, name: str) -> list[Any] | None:
     """A range argument's cells, top to bottom; None for a scalar."""
     if not isinstance(value, list):
         return None
-    if all(type(row) is list and len(row) == 1 for row in value):  # the usual one-column range, fast
-        return [row[0] for row in value]
+    try:  # the usual one-column range, unpacked at C speed
+        return [cell for (cell,) in value]
+    except (TypeError, ValueError):
+        pass
     column: list[Any] = []
     for row in value:
         cells_in_row = row if isinstance(row, list) else [row]
