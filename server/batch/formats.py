@@ -45,25 +45,11 @@ from typing import Any
 
 import orjson
 
-from server.schemas.impact import LEGACY_NAMES, ImpactRow
+from server.schemas.impact import COUNT_FIELDS, IMAGE_FIELDS, LEGACY_NAMES, NUMBER_FIELDS, ImpactRow
 
 # Every flat field of an impact row; `hosting` is an object and has no place in a CSV cell.
 CSV_FIELDS: frozenset[str] = frozenset(ImpactRow.model_fields) - {"hosting"}
 CSV_ALIASES: dict[str, str] = {"model": "model_id"} | {old.lower(): new for old, new in LEGACY_NAMES.items()}
-COUNT_FIELDS = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "input_steps",
-        "output_audio_tokens",
-        "output_video_frames",
-        "output_video_resolution",
-    }
-)
-NUMBER_FIELDS = frozenset(
-    {"request_duration_ms", "processing_duration_ms", "request_cost", "input_audio_seconds", "output_audio_seconds"}
-)
-IMAGE_FIELDS = frozenset({"input_images", "output_images"})
 
 # The OpenAI batch endpoints (`url` of a request line), with and without Azure's missing `/v1`.
 _TASK_BY_ENDPOINT = {

@@ -19,6 +19,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from server.batch import formats
+from server.errors import from_validation_error
 from server.pipeline.errors import RowError
 from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
@@ -42,16 +43,9 @@ def _error(code: str, message: str, field: str | None = None, reason: str | None
 
 
 def _validation_error(exc: ValidationError) -> dict[str, Any]:
-    first = exc.errors(include_url=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        message = f"{field}: unknown field"
-    elif kind == "missing":
-        message = f"{field}: required"
-    else:
-        message = f"{field}: {first['msg']}" if field else str(first["msg"])
-    return _error("INVALID_ROW", message, field, kind)
+    """The row's first problem, said as `/v1/impact` says a bad field (`input_tokens: ...`)."""
+    problem = from_validation_error(exc)
+    return _error("INVALID_ROW", problem.message, problem.field, problem.reason)
 
 
 def _counts(row: dict[str, Any]) -> Counts | dict[str, Any]:

@@ -152,6 +152,24 @@ class ImpactRow(BaseModel):
         return data
 
 
+# Row fields by the value they hold, for the formats that carry numbers as text (Sheets cells, CSV files);
+# tests/test_batch_formats.py holds these equal to the field types above.
+COUNT_FIELDS = frozenset(
+    {
+        "input_tokens",
+        "output_tokens",
+        "input_steps",
+        "output_audio_tokens",
+        "output_video_frames",
+        "output_video_resolution",
+    }
+)
+NUMBER_FIELDS = frozenset(
+    {"request_duration_ms", "processing_duration_ms", "request_cost", "input_audio_seconds", "output_audio_seconds"}
+)
+IMAGE_FIELDS = frozenset({"input_images", "output_images"})
+
+
 class ImpactRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from server.catalog.names import close_matches, did_you_mean
 from server.catalog.store import Catalog
 from server.errors import BadRequest
-from server.schemas.impact import LEGACY_NAMES, ImpactRow
+from server.schemas.impact import COUNT_FIELDS, IMAGE_FIELDS, LEGACY_NAMES, NUMBER_FIELDS, ImpactRow
 from server.sheets import cells
 from server.sheets.errors import describe
 
@@ -49,26 +49,10 @@ FieldConverter = Callable[[Any, str], Any]
 # SCOPE3_IMPACT's arguments, in order (`metric` travels beside them).
 FUNCTION_ARGUMENTS = ("model", "input_tokens", "output_tokens", "task", "hosting", "location")
 
-_COUNT_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "input_steps",
-    "output_audio_tokens",
-    "output_video_frames",
-    "output_video_resolution",
-)
-_NUMBER_FIELDS = (
-    "input_audio_seconds",
-    "output_audio_seconds",
-    "request_duration_ms",
-    "processing_duration_ms",
-    "request_cost",
-)
 CONVERTERS: dict[str, FieldConverter] = {
-    **dict.fromkeys(_COUNT_FIELDS, cells.count),
-    **dict.fromkeys(_NUMBER_FIELDS, cells.number),
-    "input_images": cells.image_sizes,
-    "output_images": cells.image_sizes,
+    **dict.fromkeys(COUNT_FIELDS, cells.count),
+    **dict.fromkeys(NUMBER_FIELDS, cells.number),
+    **dict.fromkeys(IMAGE_FIELDS, cells.image_sizes),
     "utc_datetime": cells.timestamp,
     "task": cells.task,
 }
