@@ -402,3 +402,36 @@ def test_a_sheet_table_becomes_rows_keyed_by_sheet_row(queued_app: Flask) -> Non
         records = [orjson.loads(record) for record in read_block(block.data)]
     assert records[0] == {"model_id": "gpt-4o", "input_tokens": 10, "country": "FR", "request_id": "row 4"}
     assert records[1]["request_id"] == "row 6" and "expected a number" in records[1]["__error__"]
+
+
+def test_a_block_that_fails_once_is_retried_and_the_task_completes(
+    queued_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dramatiq
+
+    from server.batch import jobs
+
+    real_run_block = jobs.run_block
+    calls: list[int] = []
+
+    def flaky(db: object, views: object, task_id: str, block_no: int) -> None:
+        calls.append(block_no)
+        if calls.count(block_no) == 1:
+            raise ConnectionError("database went away")  # a transient failure, as the queue sees it
+        real_run_block(db, views, task_id, block_no)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "run_block", flaky)
+    client = authorized(queued_app.test_client(), ADMIN_KEY)
+    rows = usage_rows(BLOCK_LINES + 10, seed=5)
+    task_id = client.post("/v1/batch", json={"rows": rows}).json["task_id"]
+    worker = dramatiq.Worker(queued_app.extensions["batch_queue"].broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while (task := client.get(f"/v1/batch/task/{task_id}").json)["status"] != "completed":
+            assert time.monotonic() < deadline, task
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert sorted(calls) == [0, 0, 1, 1]  # each block failed once, then ran once
+    assert task["counts"] == {"queued": 0, "completed": len(rows), "failed": 0}

@@ -11,10 +11,11 @@ const { after, before, describe, test } = require('node:test');
 
 const { createAppsScript, SCRIPT_DIR } = require('../node_support/appsScript');
 const { launchBrowser, missingBrowser, openHtml } = require('../node_support/htmlPage');
+const { impactRow } = require('../node_support/impactRow');
+const { random } = require('../node_support/random');
 const { startServer, redisProblem, impactRows, defaultMetrics, listModels } = require('../node_support/server');
 
 const REQUIRE_SERVICES = process.env.SCOPE3AI_REQUIRE_SERVICES === '1';
-const MANAGED_SERVICES = new Set(['aws-bedrock', 'azure-openai', 'google-vertex', 'openai']);
 const HEADER = ['model', 'input_tokens', 'output_tokens', 'task', 'hosting', 'location'];
 const DATA_ROWS = 300;
 const BLANK_ROWS = new Set([40, 41, 250]);
@@ -43,37 +44,6 @@ before(async () => {
 after(async () => {
   await Promise.all([plain, server].filter(Boolean).map((running) => running.stop()));
 });
-
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The /v1/impact row a table row stands for (the mapping the server documents for SCOPE3_IMPACT_TABLE). */
-function impactRow({ model, input_tokens, output_tokens, task, hosting, location }) {
-  const row = { model_id: model, task: task || 'text-generation', input_tokens, output_tokens };
-  if (hosting) {
-    if (MANAGED_SERVICES.has(hosting)) row.managed_service_id = hosting;
-    else row.node_id = hosting;
-  }
-  if (location) {
-    const place = /^([A-Za-z]{2})(?:-([A-Za-z]{2}))?$/.exec(location);
-    if (place) {
-      row.country = place[1].toUpperCase();
-      if (place[2]) row.region = place[2].toUpperCase();
-    } else {
-      row.cloud_region = location;
-    }
-  }
-  return row;
-}
 
 /** A sheet named `name` holding `values` from its first row, made the active sheet. */
 function fillSheet(gas, name, values) {

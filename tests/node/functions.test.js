@@ -7,9 +7,9 @@ const { after, before, describe, test } = require('node:test');
 const vm = require('node:vm');
 
 const { createAppsScript } = require('../node_support/appsScript');
+const { impactRowFromCells } = require('../node_support/impactRow');
+const { random } = require('../node_support/random');
 const { startServer, impactRows, defaultMetrics, listModels } = require('../node_support/server');
-
-const MANAGED_SERVICES = new Set(['aws-bedrock', 'azure-openai', 'google-vertex', 'openai']);
 
 let server;
 let key;
@@ -27,39 +27,6 @@ after(async () => {
 
 /** A column range as Sheets passes it: [[v1], [v2], ...]. */
 const column = (values) => values.map((value) => [value]);
-
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The /v1/impact row SCOPE3_IMPACT's arguments stand for (the mapping the server documents). */
-function impactRow({ model, input_tokens, output_tokens, task, hosting, location }) {
-  const row = { model_id: model, task: task || 'text-generation' };
-  if (String(input_tokens).trim() !== '') row.input_tokens = Number(String(input_tokens).trim());
-  if (String(output_tokens).trim() !== '') row.output_tokens = Number(String(output_tokens).trim());
-  if (hosting) {
-    if (MANAGED_SERVICES.has(hosting)) row.managed_service_id = hosting;
-    else row.node_id = hosting;
-  }
-  if (location) {
-    const place = /^([A-Za-z]{2})(?:-([A-Za-z]{2}))?$/.exec(location);
-    if (place) {
-      row.country = place[1].toUpperCase();
-      if (place[2]) row.region = place[2].toUpperCase();
-    } else {
-      row.cloud_region = location;
-    }
-  }
-  return row;
-}
 
 function assertNumberRow(row, width, where) {
   assert.equal(row.length, width, `${where}: ${JSON.stringify(row)}`);
@@ -93,7 +60,7 @@ describe('SCOPE3_IMPACT over a 5,000-line range', () => {
         location: pick(locations),
       });
     }
-    const rows = await impactRows(server, key, lines.map((line) => impactRow({ ...line, task: 'text-generation' })));
+    const rows = await impactRows(server, key, lines.map((line) => impactRowFromCells({ ...line, task: 'text-generation' })));
     rows.forEach((row, i) => assert.ok(!row.error, `line ${i} ${JSON.stringify(lines[i])}: ${JSON.stringify(row.error)}`));
     expected = rows.map(defaultMetrics);
   });
@@ -225,7 +192,7 @@ test('mixed input: blanks stay blank, text numbers work, each bad line names its
   const expected = await impactRows(
     server,
     key,
-    good.map((i) => impactRow({ model: lines[i][0], input_tokens: lines[i][1], output_tokens: lines[i][2] })),
+    good.map((i) => impactRowFromCells({ model: lines[i][0], input_tokens: lines[i][1], output_tokens: lines[i][2] })),
   );
   good.forEach((i, j) => {
     assertNumberRow(values[i], 3, `line ${i}`);

@@ -4,70 +4,20 @@
 // "Test connection" calls the live gunicorn.
 
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 const { after, afterEach, before, beforeEach, describe, test } = require('node:test');
 
-const { createAppsScript, SCRIPT_DIR } = require('../node_support/appsScript');
+const { createAppsScript } = require('../node_support/appsScript');
+const { launchBrowser, missingBrowser, openHtml } = require('../node_support/htmlPage');
 const { startServer } = require('../node_support/server');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const DIALOG_URL = 'http://settings-dialog.test/';
 // What google.script.run exposes: public functions only (Apps Script hides names ending in "_").
-const SERVER_FUNCTIONS = new Set(['getSettings', 'saveSettings', 'testConnection']);
-
-function missingBrowser() {
-  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  return null;
-}
+const SERVER_FUNCTIONS = ['getSettings', 'saveSettings', 'testConnection'];
 
 const missing = missingBrowser();
 if (missing && process.env.SCOPE3AI_REQUIRE_SERVICES === '1') {
   test('the Settings dialog needs a browser', () => {
     assert.fail(`${missing}; SCOPE3AI_REQUIRE_SERVICES=1 forbids skipping`);
   });
-}
-
-// google.script.run and google.script.host as the dialog sees them, forwarding to window.__gasRun.
-function installGoogleScriptStub() {
-  function runner(success, failure) {
-    return new Proxy({}, {
-      get(_, name) {
-        if (name === 'withSuccessHandler') return (handler) => runner(handler, failure);
-        if (name === 'withFailureHandler') return (handler) => runner(success, handler);
-        if (name === 'withUserObject') return () => runner(success, failure);
-        return (...args) => {
-          window.__gasCalls.push(String(name));
-          window.__gasRun(String(name), JSON.stringify(args)).then((reply) => {
-            const answer = JSON.parse(reply);
-            if (answer.ok) {
-              if (success) success(answer.value);
-            } else if (failure) {
-              failure(new Error(answer.message));
-            }
-          });
-        };
-      },
-    });
-  }
-  window.__gasCalls = [];
-  window.__closed = false;
-  window.google = { script: { run: runner(null, null), host: { close() { window.__closed = true; } } } };
 }
 
 describe('Settings dialog in headless Chromium', { skip: missing || false }, () => {
@@ -79,11 +29,7 @@ describe('Settings dialog in headless Chromium', { skip: missing || false }, () 
   let pageErrors;
 
   before(async () => {
-    const { chromium } = require('playwright-core');
-    [server, browser] = await Promise.all([
-      startServer(),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    ]);
+    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
     key = server.createKey('apps-script-dialog');
   });
 
@@ -94,24 +40,7 @@ describe('Settings dialog in headless Chromium', { skip: missing || false }, () 
 
   async function openDialog(settings) {
     gas = createAppsScript(settings ? { settings } : {});
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.exposeFunction('__gasRun', (name, argsJson) => {
-      if (!SERVER_FUNCTIONS.has(name)) return JSON.stringify({ ok: false, message: `Script function not found: ${name}` });
-      try {
-        return JSON.stringify({ ok: true, value: gas.run(name, ...JSON.parse(argsJson)) });
-      } catch (error) {
-        return JSON.stringify({ ok: false, message: `Error: ${error.message}` });
-      }
-    });
-    await page.addInitScript(installGoogleScriptStub);
-    const html = fs.readFileSync(path.join(SCRIPT_DIR, 'Settings.html'), 'utf8');
-    await page.route('**/*', (route) =>
-      route.request().url() === DIALOG_URL
-        ? route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html })
-        : route.abort(),
-    );
-    await page.goto(DIALOG_URL);
+    page = await openHtml(browser, { gas, file: 'Settings', functions: SERVER_FUNCTIONS, pageErrors });
     await page.waitForFunction(() => window.__gasCalls.includes('getSettings') && !document.getElementById('save').disabled);
   }
 
