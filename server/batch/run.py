@@ -13,6 +13,7 @@ them into the documented JSONL and CSV lines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -48,20 +49,34 @@ def _validation_error(exc: ValidationError) -> dict[str, Any]:
     return _error("INVALID_ROW", problem.message, problem.field, problem.reason)
 
 
+def _int_range(name: str) -> tuple[int, int]:
+    """A count's limits as the row declares them (its JSON schema: one source for both checks below)."""
+    (declared,) = [part for part in ImpactRow.model_json_schema()["properties"][name]["anyOf"] if "maximum" in part]
+    return int(declared["minimum"]), int(declared["maximum"])
+
+
+_INPUT_RANGE, _OUTPUT_RANGE = _int_range("input_tokens"), _int_range("output_tokens")
+
+
+def _count(name: str, value: Any, limits: tuple[int, int]) -> int | None:
+    """One token count: a plain int within the limits as it is; anything else through the row's own validator
+    (`"12"` -> 12; ValidationError for -5 or "ten")."""
+    if value is None or (type(value) is int and limits[0] <= value <= limits[1]):
+        return value  # type: ignore[no-any-return,unused-ignore]
+    found: int | None = _TOKEN_CHECKS[name].validate_python(value)
+    return found
+
+
 def _counts(row: dict[str, Any]) -> Counts | dict[str, Any]:
-    """The row's token counts, checked (and coerced, `"12"` -> 12) by the row's own rules, or the wire error."""
-    found: list[int | None] = []
-    for name in TOKEN_FIELDS:
-        value = row.get(name)
-        if value is None:
-            found.append(None)
-            continue
-        try:
-            found.append(_TOKEN_CHECKS[name].validate_python(value))
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            return _error("INVALID_ROW", f"{name}: {first['msg']}", name, first["type"])
-    return found[0], found[1]
+    """The row's token counts, checked by the row's own rules, or the wire error."""
+    name = "input_tokens"
+    try:
+        input_tokens = _count(name, row.get(name), _INPUT_RANGE)
+        name = "output_tokens"
+        return input_tokens, _count(name, row.get(name), _OUTPUT_RANGE)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        return _error("INVALID_ROW", f"{name}: {first['msg']}", name, first["type"])
 
 
 def convert_records(
@@ -88,6 +103,7 @@ def estimate_block(
     converted = convert_records(records, fmt=fmt, csv_fields=csv_fields)
     results: list[Any] = [None] * len(converted)
     groups: dict[Any, tuple[dict[str, Any], list[int], list[Counts]]] = {}
+    times: dict[str, datetime] = {}
     for index, item in enumerate(converted):
         line = first_line + index
         if isinstance(item, formats.LineError):
@@ -104,7 +120,12 @@ def estimate_block(
         when = row.get("utc_datetime")
         if when is not None:
             try:
-                when = _TIME_CHECK.validate_python(when)
+                seen = times.get(when) if isinstance(when, str) else None
+                if seen is None:
+                    seen = _TIME_CHECK.validate_python(when)
+                    if isinstance(when, str):
+                        times[when] = seen  # a file's lines share their minute or second: parse each once
+                when = seen
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 error = _error("INVALID_ROW", f"utc_datetime: {first['msg']}", "utc_datetime", first["type"])
