@@ -435,3 +435,25 @@ def test_a_block_that_fails_once_is_retried_and_the_task_completes(
         worker.stop()
     assert sorted(calls) == [0, 0, 1, 1]  # each block failed once, then ran once
     assert task["counts"] == {"queued": 0, "completed": len(rows), "failed": 0}
+
+
+def test_posted_rows_of_an_unusable_format_and_a_queue_that_is_down(tmp_path: Path) -> None:
+    app = create_app(
+        settings_for_tests(
+            f"sqlite:///{tmp_path / 'down.sqlite3'}",
+            REDIS_URL="redis://127.0.0.1:1/0",  # nothing listens there
+            BATCH_QUEUE_NAMESPACE="test-down",
+        )
+    )
+    client = authorized(app.test_client(), ADMIN_KEY)
+    request_line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o"}}
+    refused = client.post("/v1/batch", json={"rows": [request_line]})
+    assert refused.status_code == 400 and refused.json["details"]["field"] == "rows"
+    down = client.post("/v1/batch", json={"rows": [{"model_id": "gpt-4o", "input_tokens": 3}]})
+    assert down.status_code == 503 and down.json["details"]["reason"] == "job_queue_down"
+    with app.extensions["db"].read() as session:
+        from server.db.tables import BatchTask
+
+        (task,) = session.query(BatchTask).all()
+    assert task.status == "failed" and "could not be reached" in (task.error or "")
+    app.extensions["db"].dispose()

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request, stream_with_context
+from redis.exceptions import RedisError
 
 from server.accounts.auth import current_principal
 from server.api.http import current_catalog, parse_json, require_json_body
@@ -124,12 +125,22 @@ def submit() -> Response:
     elif isinstance(body, dict | list):
         rows = _posted_rows(body)
         records = [orjson.dumps(row) for row in rows]
-        fmt = formats.detect_jsonl(records[0]).value
+        try:
+            fmt = formats.detect_jsonl(records[0]).value
+        except formats.FormatError as exc:
+            raise BadRequest(f"rows: {exc}", field="rows", reason="unknown_format") from exc
         file_id = upload.store_records(db, account_id=account_id, name="rows.jsonl", fmt=fmt, records=records).id
     else:
         raise BadRequest("send a JSON object with rows or file_id", field="rows")
     submitted = jobs.submit(db, account_id=account_id, file_id=file_id)
-    queue.enqueue(submitted.task_id, submitted.blocks)
+    try:
+        queue.enqueue(submitted.task_id, submitted.blocks)
+    except RedisError as exc:
+        jobs.fail(db, submitted.task_id, f"the job queue could not be reached: {exc}")
+        raise ServiceUnavailable(
+            "the batch job queue (Redis) is not reachable; the task was not started, try again later",
+            reason="job_queue_down",
+        ) from exc
     listed = min(submitted.total_items, MAX_LISTED_OBJECTS)
     return json_response(
         {
