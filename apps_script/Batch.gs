@@ -29,6 +29,24 @@ function estimateSheetAsBatch() {
 }
 
 /**
+ * Menu action: reopens the sidebar on the last batch task (after the sidebar was closed, or the sheet reopened).
+ *
+ * @return {Object|null} the saved task, or null when there is none (an alert says so)
+ */
+function showBatchProgress() {
+  const ui = SpreadsheetApp.getUi();
+  let saved;
+  try {
+    saved = savedBatch_();
+  } catch (e) {
+    ui.alert('Scope3 batch', e.message, ui.ButtonSet.OK);
+    return null;
+  }
+  ui.showSidebar(HtmlService.createHtmlOutputFromFile('BatchSidebar').setTitle('Scope3 batch'));
+  return saved;
+}
+
+/**
  * For the sidebar: the saved task as the server sees it now.
  *
  * @return {{task_id: string, sheet: string, status: string, total_items: number,

@@ -18,6 +18,7 @@ function onOpen(e) {
     .addSeparator()
     .addItem('Freeze results as values', 'freezeResults')
     .addItem('Estimate this sheet as a batch', 'estimateSheetAsBatch')
+    .addItem('Show batch progress', 'showBatchProgress')
     .addToUi();
 }
 

@@ -68,6 +68,8 @@ test('without settings, on an empty sheet, or before any task: a readable messag
   for (const name of ['batchProgress', 'writeBatchResults']) {
     assert.throws(() => empty.run(name), { message: 'Scope3: no batch task yet — Extensions → Scope3 → Estimate this sheet as a batch' });
   }
+  assert.equal(empty.run('showBatchProgress'), null);
+  assert.deepEqual(empty.ui.alerts.at(-1), ['Scope3 batch', 'Scope3: no batch task yet — Extensions → Scope3 → Estimate this sheet as a batch', 'OK']);
   for (const gas of [unset, empty]) {
     assert.equal(gas.takeRequests().length, 0);
     assert.deepEqual(gas.ui.sidebars, []);
@@ -198,6 +200,11 @@ describe('a 300-row sheet as a batch, with a job queue and a batch worker', { sk
     assert.equal(task.total_items, DATA_ROWS - BLANK_ROWS.size);
     assert.ok(Math.abs(Date.parse(task.submitted_at) - started) < 60_000, task.submitted_at);
     assert.deepEqual(JSON.parse(gas.stores.document.getProperty('SCOPE3_BATCH_TASK')), task);
+    // Closed and reopened from the menu, the sidebar follows the same task.
+    assert.deepEqual(gas.run('showBatchProgress'), task);
+    assert.equal(gas.ui.sidebars.length, 2);
+    assert.equal(gas.ui.sidebars[1].html.getContent(), gas.ui.sidebars[0].html.getContent());
+    assert.equal(gas.takeRequests().length, 0);
 
     // No worker yet: the task waits in the queue, and so do its results.
     const queued = gas.run('batchProgress');

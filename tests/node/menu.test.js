@@ -23,7 +23,7 @@ after(async () => {
 
 const makeGas = () => createAppsScript({ settings: { url: server.url, key } });
 
-test('onOpen builds the five items without calling anything that needs authorization', () => {
+test('onOpen builds the six items without calling anything that needs authorization', () => {
   for (const trigger of ['onOpen', 'onInstall']) {
     const gas = createAppsScript();
     gas.run(trigger, { authMode: 'NONE' });
@@ -37,6 +37,7 @@ test('onOpen builds the five items without calling anything that needs authoriza
       'Insert example sheet',
       'Freeze results as values',
       'Estimate this sheet as a batch',
+      'Show batch progress',
     ]);
     for (const item of items) assert.equal(typeof gas.context[item.functionName], 'function', item.functionName);
     assert.equal(gas.takeRequests().length, 0);
