@@ -9,19 +9,18 @@ the caller's account's only: another account gets 404.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from redis.exceptions import RedisError
 
-from server.accounts.auth import current_principal
+from server.accounts.auth import current_principal, views
 from server.api.http import current_catalog, parse_json, require_json_body
 from server.batch import formats, jobs, results, upload
 from server.batch.queue import BatchQueue
 from server.batch.run import LINE_ERROR_FIELD
-from server.db.database import Database
+from server.db import entries
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, json_response
 from server.settings import Settings
@@ -38,11 +37,6 @@ OUTPUT_ALIASES = {"application/jsonl": "jsonl", "application/x-ndjson": "jsonl",
 RAW_OUTPUT_ENDPOINTS = frozenset({"batch.task_results"})
 
 
-def _db() -> Database:
-    found: Database = current_app.extensions["db"]
-    return found
-
-
 def _queue() -> BatchQueue:
     queue: BatchQueue | None = current_app.extensions.get("batch_queue")
     if queue is None:
@@ -51,14 +45,6 @@ def _queue() -> BatchQueue:
             reason="no_job_queue",
         )
     return queue
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back the UTC time it stored without its zone
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @bp.put("/v1/files/<name>")
@@ -75,7 +61,7 @@ def put_file(name: str) -> Response:
     else:
         stream, content_type = request.stream, request.mimetype
     stored = upload.store_upload(
-        _db(),
+        views().db,
         account_id=current_principal().account_id,
         name=name,
         stream=stream,
@@ -87,7 +73,7 @@ def put_file(name: str) -> Response:
 
 @bp.get("/v1/files/<file_id>")
 def get_file(file_id: str) -> Response:
-    found = jobs.file_for(_db(), current_principal().account_id, file_id)
+    found = jobs.file_for(views().db, current_principal().account_id, file_id)
     if found is None:
         raise NotFound(f"no file {file_id!r}", field="file_id")
     stored = upload.StoredFile(found.id, found.name, found.format, found.bytes, found.lines, found.created_at)
@@ -110,7 +96,7 @@ def submit() -> Response:
     body = parse_json(require_json_body())
     queue = _queue()
     account_id = current_principal().account_id
-    db = _db()
+    db = views().db
     if isinstance(body, dict) and "file_id" in body:
         file_id = body["file_id"]
         if not isinstance(file_id, str) or jobs.file_for(db, account_id, file_id) is None:
@@ -179,7 +165,7 @@ def _table_records(table: Any, first_row: Any) -> list[bytes]:
 
 
 def _task(task_id: str) -> BatchTask:
-    found = jobs.task_for(_db(), current_principal().account_id, task_id)
+    found = jobs.task_for(views().db, current_principal().account_id, task_id)
     if found is None:
         raise NotFound(f"no task {task_id!r}", field="task_id")
     return found
@@ -194,8 +180,8 @@ def task_wire(task: BatchTask) -> dict[str, Any]:
         "counts": {"queued": task.total_items - done, "completed": task.completed_items, "failed": task.failed_items},
         "progress": round(done / task.total_items, 4) if task.total_items else 1.0,
         "file_id": task.file_id,
-        "created_at": _iso(task.created_at),
-        "completed_at": _iso(task.completed_at),
+        "created_at": entries.stamp(task.created_at),
+        "completed_at": entries.stamp(task.completed_at) if task.completed_at else None,
         "error": task.error,
         "results": {kind: f"/v1/batch/task/{task.id}/results?format={kind}" for kind in OUTPUT_FORMATS},
     }
@@ -228,7 +214,7 @@ def task_results(task_id: str) -> Response:
             field="task_id",
             reason="not_completed",
         )
-    db = _db()
+    db = views().db
     lines: Iterator[bytes] = results.jsonl_lines(db, task.id) if kind == "jsonl" else results.csv_lines(db, task.id)
     filename = f"impacts-{task.id}.{kind}"
     return Response(
@@ -241,10 +227,10 @@ def task_results(task_id: str) -> Response:
 @bp.get("/v1/batch/object/<object_id>")
 def get_object(object_id: str) -> Response:
     parts = results.split_object_id(object_id)
-    task = jobs.task_for(_db(), current_principal().account_id, parts[0]) if parts else None
+    task = jobs.task_for(views().db, current_principal().account_id, parts[0]) if parts else None
     if parts is None or task is None or not 1 <= parts[1] <= task.total_items:
         raise NotFound(f"no object {object_id!r}", field="object_id")
-    stored = results.stored_result(_db(), task.id, parts[1])
+    stored = results.stored_result(views().db, task.id, parts[1])
     if stored is None:
         status = jobs.FAILED if task.status == jobs.FAILED else jobs.QUEUED
         return json_response({"object_id": object_id, "task_id": task.id, "line": parts[1], "status": status})

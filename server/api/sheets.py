@@ -18,7 +18,7 @@ from server.errors import BadRequest, NotFound, from_validation_error, json_resp
 from server.schemas.sheets import SheetsImpactRequest
 from server.sheets.lines import Line, Places, function_lines, table_lines
 from server.sheets.metrics import metric_columns
-from server.sheets.run import ERROR_PREFIX, estimate_lines
+from server.sheets.run import estimate_lines
 from server.sync.columns import TABS, table
 from server.sync.entries import global_entries
 
@@ -47,8 +47,8 @@ def sheets_impact() -> Response:
     body = _parse(require_json_body())
     columns = metric_columns(body.metric)
     lines = _lines(body, Places(current_catalog()))
-    values = estimate_lines(current_pipeline(), lines, columns, table_form=body.function == "SCOPE3_IMPACT_TABLE")
-    failed = sum(1 for row in values if isinstance(row[0], str) and row[0].startswith(ERROR_PREFIX))
+    table_form = body.function == "SCOPE3_IMPACT_TABLE"
+    values, failed = estimate_lines(current_pipeline(), lines, columns, table_form=table_form)
     return json_response({"columns": list(columns), "values": values, "lines": len(values), "errors": failed})
 
 

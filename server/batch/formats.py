@@ -45,11 +45,17 @@ from typing import Any
 
 import orjson
 
-from server.schemas.impact import COUNT_FIELDS, IMAGE_FIELDS, LEGACY_NAMES, NUMBER_FIELDS, ImpactRow
+from server.schemas.impact import (
+    COUNT_FIELDS,
+    FLAT_FIELDS,
+    IMAGE_FIELDS,
+    NUMBER_FIELDS,
+    header_field,
+    without_thousands,
+)
 
 # Every flat field of an impact row; `hosting` is an object and has no place in a CSV cell.
-CSV_FIELDS: frozenset[str] = frozenset(ImpactRow.model_fields) - {"hosting"}
-CSV_ALIASES: dict[str, str] = {"model": "model_id"} | {old.lower(): new for old, new in LEGACY_NAMES.items()}
+CSV_FIELDS = FLAT_FIELDS
 
 # The OpenAI batch endpoints (`url` of a request line), with and without Azure's missing `/v1`.
 _TASK_BY_ENDPOINT = {
@@ -65,9 +71,7 @@ _FAILED_STATUSES = frozenset({"failed", "error", "cancelled", "canceled", "expir
 _UTF8_BOM = b"\xef\xbb\xbf"  # begins the first line of files saved by some Windows tools; orjson refuses it
 _MESSAGE_CHARS = 100
 _VALUE_CHARS = 30
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _IMAGE_SEPARATORS = re.compile(r"[;,]")
-_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 _SECONDS_Z = tuple(f"{second:02d}Z" for second in range(60))
 
 
@@ -191,6 +195,12 @@ def _utc_iso(seconds: object, field: str, key: str | None) -> str:
     raise LineError(f"{field} is not a unix time: {_clip(repr(seconds), _VALUE_CHARS)}", field, key=key)
 
 
+def _either(usage: dict[str, Any], name: str, other_name: str) -> Any:
+    """A usage count under its name, or under the other API's name for it (chat vs Responses API)."""
+    found = usage.get(name)
+    return usage.get(other_name) if found is None else found
+
+
 def _find(layers: tuple[dict[str, Any], ...], name: str) -> Any:
     for layer in layers:
         value = layer.get(name)
@@ -236,14 +246,10 @@ def _openai_batch_row(line: dict[str, Any]) -> Converted:
             created = _find(layers, created_field)
     if type(usage) is not dict:
         raise LineError("no usage in this line (usage.prompt_tokens)", "usage", key=key)
-    input_tokens = usage.get("prompt_tokens")
+    input_tokens = _either(usage, "prompt_tokens", "input_tokens")
     if input_tokens is None:
-        input_tokens = usage.get("input_tokens")
-        if input_tokens is None:
-            raise LineError("usage has no prompt_tokens", "usage.prompt_tokens", key=key)
-    output_tokens = usage.get("completion_tokens")
-    if output_tokens is None:
-        output_tokens = usage.get("output_tokens")
+        raise LineError("usage has no prompt_tokens", "usage.prompt_tokens", key=key)
+    output_tokens = _either(usage, "completion_tokens", "output_tokens")
     if type(model) is not str or not model:
         raise LineError("no model in this line (response.body.model)", "model", key=key)
     url = line.get("url")
@@ -281,15 +287,11 @@ def _provider_usage_row(line: dict[str, Any]) -> Converted:
     usage = line.get("usage")
     if type(usage) is not dict:
         raise LineError("no usage in this line (usage.input_tokens)", "usage", key=key)
-    input_tokens = usage.get("input_tokens")
+    input_tokens = _either(usage, "input_tokens", "prompt_tokens")
     if input_tokens is None:
-        input_tokens = usage.get("prompt_tokens")
-        if input_tokens is None:
-            raise LineError("usage has no input_tokens", "usage.input_tokens", key=key)
+        raise LineError("usage has no input_tokens", "usage.input_tokens", key=key)
     row: dict[str, Any] = {"model_id": model, "input_tokens": input_tokens}
-    output_tokens = usage.get("output_tokens")
-    if output_tokens is None:
-        output_tokens = usage.get("completion_tokens")
+    output_tokens = _either(usage, "output_tokens", "completion_tokens")
     if output_tokens is not None:
         row["output_tokens"] = output_tokens
     return Converted(row, key)
@@ -302,11 +304,6 @@ _JSONL_CONVERTERS: dict[LineFormat, Callable[[dict[str, Any]], Converted]] = {
 }
 
 
-def _csv_name(cell: str) -> str:
-    name = _HEADER_SEPARATORS.sub("_", cell.replace("\ufeff", "").strip().lower())
-    return CSV_ALIASES.get(name, name)
-
-
 def _unknown_column(cell: str, name: str) -> str:
     close = difflib.get_close_matches(name, sorted(CSV_FIELDS), n=2)
     return f"'{_clip(cell.strip(), _VALUE_CHARS)}'" + (f" (did you mean {' or '.join(close)}?)" if close else "")
@@ -314,7 +311,7 @@ def _unknown_column(cell: str, name: str) -> str:
 
 def detect_csv(header: list[str]) -> list[str]:
     """The header as impact-row field names, one per column; "" for a column with a blank header cell (ignored)."""
-    fields = [_csv_name(cell) for cell in header]
+    fields = [header_field(cell) for cell in header]
     named = [(cell, name) for cell, name in zip(header, fields, strict=True) if name]
     if not named:
         raise FormatError("the header row is empty: name each column after an impact-row field such as model_id")
@@ -339,11 +336,9 @@ def _bad_number(field: str, text: str, what: str = "a number") -> LineError:
 
 
 def _number(field: str, text: str) -> float:
-    plain = text
-    if "," in text:
-        if _GROUPED_NUMBER.fullmatch(text) is None:
-            raise _bad_number(field, text)
-        plain = text.replace(",", "")
+    plain = without_thousands(text)
+    if plain is None:
+        raise _bad_number(field, text)
     try:
         number = float(plain)
     except ValueError:

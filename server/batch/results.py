@@ -26,14 +26,10 @@ from sqlalchemy import select
 from server.batch.upload import BLOCK_LINES
 from server.db.database import Database
 from server.db.tables import BatchResult
+from server.engine import Impacts
 
-METRICS = (
-    "usage_energy_wh",
-    "usage_emissions_gco2e",
-    "usage_water_ml",
-    "embodied_emissions_gco2e",
-    "embodied_water_ml",
-)
+# The five metrics, in the order `run.py` stores them (an `Impacts` as a JSON array).
+METRICS: tuple[str, ...] = Impacts._fields
 CSV_COLUMNS = ("object_id", "line", "key", "status", *METRICS, "error_code", "error_message", "error_field")
 
 

@@ -23,9 +23,8 @@ from server.batch import formats
 from server.errors import from_validation_error
 from server.pipeline.errors import RowError
 from server.pipeline.run import Pipeline
-from server.schemas.impact import ImpactRow
+from server.schemas.impact import TOKEN_FIELDS, ImpactRow, token_count
 
-TOKEN_FIELDS = ("input_tokens", "output_tokens")
 # Checked per line and kept out of a group's key: the counts, and the time, of which the estimate uses only the
 # year (the grid's year: `server.pipeline.resolve.resolve_key`). Lines of one group share everything else.
 PER_LINE_FIELDS = frozenset({*TOKEN_FIELDS, "utc_datetime"})
@@ -33,8 +32,6 @@ _TIME_CHECK = TypeAdapter(ImpactRow.model_fields["utc_datetime"].rebuild_annotat
 # A record the server stored for a line it already knew to be bad (a sheet's cell that is not a number): the line's
 # result is that error. Only `POST /v1/batch` with a sheet's table writes it.
 LINE_ERROR_FIELD = "__error__"
-# The row's own limits on each count, checked per line (the rest of a row is validated once per group).
-_TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotation()) for name in TOKEN_FIELDS}
 
 Counts = tuple[int | None, int | None]
 
@@ -49,31 +46,13 @@ def _validation_error(exc: ValidationError) -> dict[str, Any]:
     return _error("INVALID_ROW", problem.message, problem.field, problem.reason)
 
 
-def _int_range(name: str) -> tuple[int, int]:
-    """A count's limits as the row declares them (its JSON schema: one source for both checks below)."""
-    (declared,) = [part for part in ImpactRow.model_json_schema()["properties"][name]["anyOf"] if "maximum" in part]
-    return int(declared["minimum"]), int(declared["maximum"])
-
-
-_INPUT_RANGE, _OUTPUT_RANGE = _int_range("input_tokens"), _int_range("output_tokens")
-
-
-def _count(name: str, value: Any, limits: tuple[int, int]) -> int | None:
-    """One token count: a plain int within the limits as it is; anything else through the row's own validator
-    (`"12"` -> 12; ValidationError for -5 or "ten")."""
-    if value is None or (type(value) is int and limits[0] <= value <= limits[1]):
-        return value  # type: ignore[no-any-return,unused-ignore]
-    found: int | None = _TOKEN_CHECKS[name].validate_python(value)
-    return found
-
-
 def _counts(row: dict[str, Any]) -> Counts | dict[str, Any]:
     """The row's token counts, checked by the row's own rules, or the wire error."""
     name = "input_tokens"
     try:
-        input_tokens = _count(name, row.get(name), _INPUT_RANGE)
+        input_tokens = token_count(name, row.get(name))
         name = "output_tokens"
-        return input_tokens, _count(name, row.get(name), _OUTPUT_RANGE)
+        return input_tokens, token_count(name, row.get(name))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return _error("INVALID_ROW", f"{name}: {first['msg']}", name, first["type"])

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 
 from server.batch import formats
 from server.db.database import Database
+from server.db.entries import stamp
 from server.db.tables import BatchFile, BatchFileBlock
 from server.errors import BadRequest, PayloadTooLarge
 
@@ -42,14 +43,13 @@ class StoredFile:
     created_at: datetime
 
     def to_wire(self) -> dict[str, object]:
-        created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)
         return {
             "file_id": self.id,
             "file_name": self.name,
             "bytes": self.bytes,
             "lines": self.lines,
             "format": self.format,
-            "created_at": created.isoformat().replace("+00:00", "Z"),
+            "created_at": stamp(self.created_at),
         }
 
 

@@ -52,17 +52,17 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def stamp(moment: datetime) -> str:
+    """A stored time as the wire writes it: `2026-11-22T01:35:13.478935Z`."""
+    return aware(moment).isoformat().replace("+00:00", "Z")
+
+
 def saved_entries(session: Session, customer_ids: Iterable[int] | None) -> list[SavedEntry]:
     """Entries of these customers (0: global), or of everyone when `customer_ids` is None, oldest first."""
     query = select(CatalogEntry).order_by(CatalogEntry.id)
     if customer_ids is not None:
         query = query.where(CatalogEntry.customer_id.in_(list(customer_ids)))
     return [_saved(entry) for entry in session.scalars(query)]
-
-
-def has_custom_entries(session: Session, customer_id: int) -> bool:
-    found = session.scalars(select(CatalogEntry.id).where(CatalogEntry.customer_id == customer_id).limit(1)).first()
-    return found is not None
 
 
 def find_entry(session: Session, kind: str, entry_id: str) -> CatalogEntry | None:

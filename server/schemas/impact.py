@@ -6,10 +6,11 @@ Requests also take the first quick start's nested `model{}` / `hosting{}` form a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from server.schemas.catalog import Model, Node
 from server.schemas.common import Error
@@ -22,6 +23,8 @@ Code2 = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 
 LEGACY_NAMES = {"requestTime": "utc_datetime", "input_audio_duration_s": "input_audio_seconds"}
+MAX_COUNT = 100_000_000  # the most tokens, frames... one row may count
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 NESTED_MODEL_KEYS = {
     "id": "model_id",
     "family": "model_family",
@@ -128,15 +131,15 @@ class ImpactRow(BaseModel):
     country: Code2 | None = None
     region: Code2 | None = None
     task: RowTask | None = None
-    input_tokens: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    input_tokens: Count | None = None
     input_audio_seconds: Annotated[float, Field(ge=0, le=100_000)] | None = None
-    output_tokens: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    output_tokens: Count | None = None
     input_images: Annotated[list[ImageSize], Field(max_length=100)] | None = None
     input_steps: Annotated[int, Field(ge=1, le=10_000)] | None = None
     output_images: Annotated[list[ImageSize], Field(max_length=100)] | None = None
     output_audio_seconds: Annotated[float, Field(ge=0, le=100_000)] | None = None
-    output_audio_tokens: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
-    output_video_frames: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    output_audio_tokens: Count | None = None
+    output_video_frames: Count | None = None
     output_video_resolution: Annotated[int, Field(ge=1, le=10_000)] | None = None
     hosting: CustomHardware | None = Field(
         None, description="Inline dedicated hardware (the nested quick-start form); not in the flat spec"
@@ -150,6 +153,33 @@ class ImpactRow(BaseModel):
         ):
             return _fold_legacy(data)
         return data
+
+
+# What a table's header row or a CSV file's columns may name: every flat field (`hosting` is an object).
+FLAT_FIELDS = frozenset(ImpactRow.model_fields) - {"hosting"}
+HEADER_ALIASES = {"model": "model_id"} | {old.lower(): new for old, new in LEGACY_NAMES.items()}
+_HEADER_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def header_field(cell: str) -> str:
+    """A header cell as the field it names: case, spaces, hyphens and a byte-order mark aside; `model` is
+    `model_id` and the legacy names their current ones. Unknown names come back as normalised."""
+    name = _HEADER_SEPARATORS.sub("_", cell.replace("\ufeff", "").strip().lower())
+    return HEADER_ALIASES.get(name, name)
+
+
+# Token counts are checked per line by the entry points that group lines sharing everything but their counts.
+TOKEN_FIELDS = ("input_tokens", "output_tokens")
+_TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotation()) for name in TOKEN_FIELDS}
+
+
+def token_count(name: str, value: Any) -> int | None:
+    """One token count by the row's own rule: a plain int in range as it is, anything else through the field's
+    validator (`"12"` -> 12); ValidationError when it cannot be one."""
+    if value is None or (type(value) is int and 0 <= value <= MAX_COUNT):
+        return value  # type: ignore[no-any-return,unused-ignore]
+    found: int | None = _TOKEN_CHECKS[name].validate_python(value)
+    return found
 
 
 # Row fields by the value they hold, for the formats that carry numbers as text (Sheets cells, CSV files);
@@ -168,6 +198,15 @@ NUMBER_FIELDS = frozenset(
     {"request_duration_ms", "processing_duration_ms", "request_cost", "input_audio_seconds", "output_audio_seconds"}
 )
 IMAGE_FIELDS = frozenset({"input_images", "output_images"})
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def without_thousands(text: str) -> str | None:
+    """Number text with its thousands separators dropped (`"1,200.5"` -> `"1200.5"`); None when its commas are
+    not groups of three (`"1,5"` may be a decimal comma: refused rather than read as 15)."""
+    if "," not in text:
+        return text
+    return text.replace(",", "") if _GROUPED_NUMBER.fullmatch(text) else None
 
 
 class ImpactRequest(BaseModel):

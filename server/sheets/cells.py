@@ -13,16 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.catalog.names import close_matches, did_you_mean
-from server.schemas.enums import SPEC_TASKS, VIDEO_TASKS
+from server.schemas.enums import ROW_TASKS
+from server.schemas.impact import without_thousands
 
 # Day 0 of the serial numbers Sheets stores dates as (a date cell read as a number): 30 December 1899, the
 # Lotus 1-2-3 epoch Sheets shares with Excel (Google Docs Editors Help, "DATEVALUE").
 SHEETS_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)
 
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 TIMES_SIGN = "\u00d7"  # what some people type between width and height
 _IMAGE_SIZE = re.compile(r"(\d+)\s*[xX*" + TIMES_SIGN + r"]\s*(\d+)")
-_TASK_KEYS = {task.replace("-", ""): task for task in sorted(SPEC_TASKS | VIDEO_TASKS)}
+_TASK_KEYS = {task.replace("-", ""): task for task in sorted(ROW_TASKS)}
 
 
 class CellError(Exception):
@@ -48,13 +48,12 @@ def number(value: Any, field: str) -> float:
     if type(value) is int or type(value) is float:  # the usual cell, first
         return float(value)
     if isinstance(value, str):
-        text = value.strip().replace("\u00a0", "").replace(" ", "")
-        if _THOUSANDS.match(text):
-            text = text.replace(",", "")
-        try:
-            return float(text)
-        except ValueError:
-            pass
+        plain = without_thousands(value.strip().replace("\u00a0", "").replace(" ", ""))
+        if plain is not None:
+            try:
+                return float(plain)
+            except ValueError:
+                pass
     raise CellError(field, f"expected a number, got {_shown(value)}")
 
 

@@ -15,12 +15,20 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from server.catalog.names import close_matches, did_you_mean
 from server.catalog.store import Catalog
 from server.errors import BadRequest
-from server.schemas.impact import COUNT_FIELDS, IMAGE_FIELDS, LEGACY_NAMES, NUMBER_FIELDS, ImpactRow
+from server.schemas.impact import (
+    COUNT_FIELDS,
+    FLAT_FIELDS,
+    IMAGE_FIELDS,
+    NUMBER_FIELDS,
+    TOKEN_FIELDS,
+    header_field,
+    token_count,
+)
 from server.sheets import cells
 from server.sheets.errors import describe
 
@@ -28,9 +36,6 @@ MAX_LINES = 10_000
 
 # What one cell contributes to its line: (field, value) pairs (`US-NY` is a country and a region).
 Fragment = tuple[tuple[str, Any], ...]
-TOKEN_FIELDS = ("input_tokens", "output_tokens")
-# The row's own limits on each token count (0 to 100 million).
-_TOKEN_CHECKS = {name: TypeAdapter(ImpactRow.model_fields[name].rebuild_annotation()) for name in TOKEN_FIELDS}
 
 
 class ParsedLine(NamedTuple):
@@ -56,8 +61,8 @@ CONVERTERS: dict[str, FieldConverter] = {
     "utc_datetime": cells.timestamp,
     "task": cells.task,
 }
-# Table columns that are flat `ImpactRow` fields (the inline `hosting` object is not; `hosting` here is a place).
-ROW_FIELDS = frozenset(ImpactRow.model_fields) - {"hosting"}
+# Besides the row's flat fields, a table may name these (SCOPE3_IMPACT's spellings of hosting and place).
+PLACE_COLUMNS = ("hosting", "location")
 _COUNTRY_REGION = re.compile(r"^([A-Za-z]{2})[-_ ]([A-Za-z]{2})$")
 
 
@@ -158,14 +163,13 @@ def _convert(values: Sequence[Any], convert: Converter) -> list[Any]:
     return out
 
 
-def token_count(field: str) -> Converter:
+def _token_converter(field: str) -> Converter:
     """A token-count cell as a whole number within the row's limits."""
-    check = _TOKEN_CHECKS[field]
 
     def convert(value: Any) -> int:
         number = value if type(value) is int else cells.count(value, field)
         try:
-            check.validate_python(number)
+            token_count(field, number)
         except ValidationError as exc:
             raise cells.CellError(field, describe(exc.errors(include_url=False)[0], number)) from exc
         return number
@@ -216,8 +220,8 @@ def _assemble(columns: list[Column], *, ranged: Sequence[int], required: int | N
 def _argument_converters(places: Places) -> dict[str, Converter]:
     return {
         "model": lambda value: (("model_id", cells.text(value, "model")),),
-        "input_tokens": token_count("input_tokens"),
-        "output_tokens": token_count("output_tokens"),
+        "input_tokens": _token_converter("input_tokens"),
+        "output_tokens": _token_converter("output_tokens"),
         "task": lambda value: (("task", cells.task(value)),),
         "hosting": lambda value: tuple(places.hosting(value).items()),
         "location": lambda value: tuple(places.location(value).items()),
@@ -271,12 +275,10 @@ def _header_field(cell: Any, index: int) -> str | None:
     if cells.is_blank(cell):
         return None
     spelled = str(cell).strip()
-    key = re.sub(r"[\s\-]+", "_", spelled).lower()
-    key = {"model": "model_id", **{old.lower(): new for old, new in LEGACY_NAMES.items()}}.get(key, key)
-    if key in ROW_FIELDS or key in ("hosting", "location"):
+    key = header_field(spelled)
+    if key in FLAT_FIELDS or key in PLACE_COLUMNS:
         return key
-    names = {name: name for name in (*sorted(ROW_FIELDS), "hosting", "location")}
-    hint = did_you_mean(close_matches(key, names))
+    hint = did_you_mean(close_matches(key, {name: name for name in (*sorted(FLAT_FIELDS), *PLACE_COLUMNS)}))
     raise BadRequest(
         f"table: column {index + 1} is headed {spelled!r}, which is not an impact-row field{hint}",
         field=f"table.0.{index}",
@@ -286,7 +288,7 @@ def _header_field(cell: Any, index: int) -> str | None:
 
 def _field_converter(field: str, places: Places) -> Converter:
     if field in TOKEN_FIELDS:
-        return token_count(field)
+        return _token_converter(field)
     if field == "hosting":
         return lambda value: tuple(places.hosting(value).items())
     if field == "location":

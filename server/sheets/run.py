@@ -27,16 +27,18 @@ def error_row(message: str, width: int) -> list[Any]:
 
 def estimate_lines(
     pipeline: Pipeline, lines: list[Line], columns: tuple[str, ...], *, table_form: bool
-) -> list[list[Any]]:
-    """One output row per line: numbers, blanks for a blank line, `#ERROR ...` for a bad one."""
+) -> tuple[list[list[Any]], int]:
+    """(one output row per line: numbers, blanks for a blank line, `#ERROR ...` for a bad one; the bad lines)."""
     width = len(columns)
-    out: list[list[Any]] = [[""] * width for _ in lines]
+    out: list[list[Any]] = [[""] * width] * len(lines)  # every row not blank is replaced below
+    failed = 0
     groups: dict[tuple[Fragment | None, ...], tuple[list[int], list[tuple[int | None, int | None]]]] = {}
     for index, line in enumerate(lines):
         if line is None:
             continue
         if isinstance(line, CellError):
             out[index] = error_row(line.message, width)
+            failed += 1
             continue
         group = groups.get(line.fields)
         if group is None:
@@ -53,10 +55,12 @@ def estimate_lines(
             message = validation_message(exc, values, table_form=table_form)
             for index in indices:
                 out[index] = error_row(message, width)
+            failed += len(indices)
             continue
         for index, result in zip(indices, pipeline.run_token_counts(row, counts), strict=True):
             if result.error is not None:
                 out[index] = error_row(result.error.message, width)
+                failed += 1
                 continue
             out[index] = row_of(result.inference, result.training)
-    return out
+    return out, failed

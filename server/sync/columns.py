@@ -7,7 +7,7 @@ lookups may rely on it). Each column reads one key of the entry dict:
 - numbers stay numbers (written RAW, so Sheets stores a number, never the text of one), booleans stay booleans;
 - a missing key or null is an empty cell; keys that are not a column are ignored.
 
-Besides the spec's fields, a few sheet-only columns (`SHEET_EXTRAS`) show catalog facts the API does not return:
+Besides the spec's fields, a few sheet-only columns (marked below) show catalog facts the API does not return:
 a model's active parameters and whether its parameter count is an estimate, and every row's `source`. The global
 catalog fills them (`server.sync.entries.global_entries`); entries without them (an account's custom models) leave
 those cells empty.
@@ -55,11 +55,6 @@ MODEL_COLUMNS: tuple[str, ...] = (
 )
 GPU_COLUMNS: tuple[str, ...] = (*GPU_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)  # source: sheet-only
 NODE_COLUMNS: tuple[str, ...] = (*NODE_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)
-SHEET_EXTRAS: dict[str, tuple[str, ...]] = {
-    "Models": ("active_params_billions", "params_estimated", "source"),
-    "GPUs": ("source",),
-    "Nodes": ("source",),
-}
 
 
 @dataclass(frozen=True, slots=True)

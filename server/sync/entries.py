@@ -30,7 +30,7 @@ class CatalogEntries:
 
 
 def global_entries(catalog: Catalog) -> CatalogEntries:
-    """The shipped catalog: each entry's wire dict plus the sheet-only columns (`columns.SHEET_EXTRAS`)."""
+    """The shipped catalog: each entry's wire dict plus the sheet-only columns of `columns.py`."""
     models = [
         {
             **m.wire,
