@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what it needs, then runs every test.
+# The whole test suite, from a fresh clone: installs the locked versions (uv.lock, package-lock.json), then runs
+# every test.
 #   Python: pytest (arguments to this script go to pytest).
 #   Node:   apps_script/ loaded into Node's vm against a live gunicorn, and the settings dialog in headless
 #           Chromium (Debian's package; installed here with apt-get when missing and we may).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+bash scripts/install.sh --dev
+export PATH="$PWD/.venv/bin:$PATH" VIRTUAL_ENV="$PWD/.venv"
 
 if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -89,8 +89,13 @@ class InternalError(ApiError):
 
 
 def from_validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
-    """The first problem, naming the field as a dotted path (`rows.3.input_tokens`)."""
-    first = exc.errors(include_url=False)[0]
+    """The first problem, naming the field as a dotted path (`rows.3.input_tokens`).
+
+    A field the caller sent (unknown, or of a wrong value) is named before one they left out: `{"row": []}`
+    is "row: unknown field", not "rows: required". pydantic's own order of the two differs between releases.
+    """
+    errors = exc.errors(include_url=False)
+    first = min(errors, key=lambda error: error["type"] == "missing")  # the first sent-field error, else errors[0]
     field = ".".join(str(p) for p in (*((prefix,) if prefix else ()), *first["loc"]))
     kind = first["type"]
     if kind == "extra_forbidden":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,6 @@ from server.settings import SettingsError
 from tests.conftest import settings_for_tests
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_requirements_txt_lists_the_package_dependencies() -> None:
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    listed = [
-        line.strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert sorted(listed) == sorted(declared)
-    assert any(line.startswith("gunicorn") for line in listed)
 
 
 def test_app_yaml_runs_the_factory_with_gunicorn_on_port() -> None:
