@@ -2,9 +2,9 @@
 
     python bench/accuracy.py
 
-Reads only the repository: `catalog/calibration.csv`, `catalog/gpus.csv` (h100, b200), the diffusion models'
-rows of `catalog/models/*.csv` (their denoiser architecture, matched on `hugging_face_path` by
-`bench/catalog_models.py`, as the fit does) and `bench/data/mlenergy-v3-holdout.csv` (written by
+Reads only the repository: `server/catalog/data/calibration.csv`, `server/catalog/data/gpus.csv` (h100, b200),
+the diffusion models' rows of `server/catalog/data/models/*.csv` (their denoiser architecture, matched on
+`hugging_face_path` by `bench/catalog_models.py`, as the fit does) and `bench/data/mlenergy-v3-holdout.csv` (written by
 `bench/derive_calibration.py`). For each held-out configuration it runs the engine (`prepare` +
 `gpu_energy_j`) on that configuration's model, GPU, GPU count and batch size and compares the engine's
 GPU-only energy with ML.ENERGY's GPU-only measurement: energy per request for LLMs (output tokens x J/token;
@@ -45,11 +45,11 @@ from server.engine.specs import (  # noqa: E402
     Workload,
 )
 
-CALIBRATION_CSV = REPO / "catalog" / "calibration.csv"
-GPUS_CSV = REPO / "catalog" / "gpus.csv"
+CALIBRATION_CSV = REPO / "server" / "catalog" / "data" / "calibration.csv"
+GPUS_CSV = REPO / "server" / "catalog" / "data" / "gpus.csv"
 HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
 
-GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> catalog/gpus.csv id
+GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> server/catalog/data/gpus.csv id
 # Bytes per weight of ML.ENERGY's precisions; mxfp4 (gpt-oss) is 4-bit weights.
 BYTES_PER_PARAM = {"bfloat16": 2.0, "fp8": 1.0, "mxfp4": 0.5}
 
@@ -200,7 +200,7 @@ def accuracy_report() -> dict[str, dict[str, float]]:
         groups.setdefault(family_key(row), []).append(ratio)
         groups.setdefault(row["family"], []).append(ratio)
     if resized:
-        # The engine sized more GPUs than measured (weights x 1.2 > memory): a catalog/engine mismatch.
+        # The engine sized more GPUs than measured (weights x 1.2 > memory): a server/catalog/data/engine mismatch.
         print(f"warning: the engine resized the GPU count of {resized} held-out rows", file=sys.stderr)
     order = sorted(groups, key=lambda k: (k.split(":")[0] != LLM, ":" not in k, k))
     return {key: summarise(groups[key]) for key in order}

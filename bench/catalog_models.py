@@ -2,9 +2,9 @@
 
 `bench/derive_calibration.py` computes each diffusion configuration's denoiser FLOPs from these specs and
 `bench/accuracy.py` runs the engine on the same specs, so the fit and the engine use one set of architecture
-figures: the ones in `catalog/models/*.csv`, each with its source.
+figures: the ones in `server/catalog/data/models/*.csv`, each with its source.
 
-Reads the model files only (not `catalog/calibration.csv`, which the fit writes).
+Reads the model files only (not `server/catalog/data/calibration.csv`, which the fit writes).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def row_for(model_id: str, rows: list[ModelRow]) -> ModelRow:
         if key in {norm(name) for name in (row.id, *row.aliases, *row.other_names)}:
             return row
     raise UnknownModel(
-        f"ML.ENERGY model {model_id!r} is not in catalog/models/*.csv (hugging_face_path, id, aliases or "
+        f"ML.ENERGY model {model_id!r} is not in server/catalog/data/models/*.csv (hugging_face_path, id, aliases or "
         "other_names): add its row with the denoiser architecture columns"
     )
 

@@ -6,7 +6,7 @@ Reads `mlenergy-v3-llm.csv` and `mlenergy-v3-diffusion.csv` (GPU-only energy mea
 project), holds whole models out, fits the engine's fixed functional forms by least squares on the rest,
 and writes
 
-- `catalog/calibration.csv`: one row per scalar field of `server.engine.specs.Calibration` plus the
+- `server/catalog/data/calibration.csv`: one row per scalar field of `server.engine.specs.Calibration` plus the
   per-GPU factor rows (`llm_gpu_factor.<gpu>`, `diffusion_gpu_factor.<gpu>`);
 - `bench/data/mlenergy-v3-holdout.csv`: the held-out rows, the only measurements `bench/accuracy.py`
   (and `tests/test_accuracy.py`) need, so the accuracy bench runs from a clone without `../shared`.
@@ -24,7 +24,7 @@ Functional forms (server/engine/estimate.py):
   exp(a + b_flops ln F + b_batch ln batch) x steps x GPU factor, where F is the denoiser's TFLOPs per
   denoising step: passes x (2 x params x T + 4 x layers x hidden x T^2) over T latent tokens
   (T = width/f x height/f x latent frames; no T^2 term for linear attention), from the architecture columns
-  of the model's catalog row (`catalog/models/media.csv`, matched on `hugging_face_path`; see
+  of the model's catalog row (`server/catalog/data/models/media.csv`, matched on `hugging_face_path`; see
   `bench/catalog_models.py`), through the engine's own `diffusion_flops_per_step`, so the fit and the
   engine use the same figures.
 
@@ -65,7 +65,7 @@ from server.engine.estimate import diffusion_flops_per_step  # noqa: E402
 from server.engine.specs import Calibration, ModelSpec  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-CALIBRATION_CSV = REPO / "catalog" / "calibration.csv"
+CALIBRATION_CSV = REPO / "server" / "catalog" / "data" / "calibration.csv"
 HOLDOUT_CSV = REPO / "bench" / "data" / "mlenergy-v3-holdout.csv"
 
 LLM_FILE = "mlenergy-v3-llm.csv"
@@ -82,7 +82,7 @@ AS_OF = "2026-02"
 # Thermal design power (W) used for the serving power fraction: NVIDIA H100 SXM datasheet (700 W),
 # NVIDIA HGX B200 datasheet (1000 W per GPU).
 TDP_W = {"H100": 700.0, "B200": 1000.0}
-GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> catalog/gpus.csv id
+GPU_IDS = {"H100": "h100", "B200": "b200"}  # ML.ENERGY gpu_model -> server/catalog/data/gpus.csv id
 BASELINE_GPU = "H100"
 
 HOLDOUT_COLUMNS = [

@@ -82,6 +82,8 @@ class GunicornServer:
         env: dict[str, str] | None = None,
         database_url: str | None = None,
         access_log: bool = False,
+        python: str = sys.executable,
+        cwd: Path = ROOT,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -97,7 +99,7 @@ class GunicornServer:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "gunicorn",
                 "--bind",
@@ -109,7 +111,7 @@ class GunicornServer:
                 *(["--access-logfile", "-"] if access_log else []),
                 "server.app:create_app()",
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env={**os.environ, **settings, **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,

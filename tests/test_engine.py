@@ -155,7 +155,7 @@ def test_video_is_diffusion_over_latent_frames() -> None:
 
 
 def test_flops_per_step_of_published_architectures(catalog: Catalog) -> None:
-    """The FLOPs formula on two catalog models, from their published configs (catalog/models/media.csv)."""
+    """The FLOPs formula on two catalog models, from their published configs (server/catalog/data/models/media.csv)."""
     sd35m = catalog.models["stable_diffusion_3_5_medium"].spec
     assert (sd35m.active_params_b, sd35m.denoiser_layers, sd35m.hidden_size) == (2.5, 24, 1536)
     assert (sd35m.px_per_latent_token, sd35m.guidance_passes, sd35m.quadratic_attention) == (16.0, 2, True)

@@ -28,7 +28,7 @@ from server.catalog.store import (
 from server.engine import TaskKind
 from server.pipeline.tasks import TASK_KINDS
 
-# Assumptions for a saved GPU that gives only the spec's fields (all from catalog/gpus.csv conventions):
+# Assumptions for a saved GPU that gives only the spec's fields (all from server/catalog/data/gpus.csv conventions):
 CUSTOM_GPU_MEMORY_GB = 80.0  # an H100-class part, the most common serving GPU in the shipped catalog
 CUSTOM_GPU_IDLE_FRACTION = 0.12  # idle draw as a share of TDP, the shipped catalog's assumption (gpus.csv)
 H200_MEMORY_BANDWIDTH_TBPS = 4.8  # NVIDIA H200 datasheet; performance_ratio_to_h200 = bandwidth / 4.8 TB/s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ValidationError
 from server.catalog.rows import CalibrationRow
 from server.engine import Calibration
 
-DEFAULT_CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalog"
+# The shipped catalog is package data (server/catalog/data/), so a wheel or a deploy carries it with the code.
+DEFAULT_CATALOG_DIR = Path(str(files("server.catalog") / "data"))
 
 RowT = TypeVar("RowT", bound=BaseModel)
 

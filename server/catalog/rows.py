@@ -1,4 +1,4 @@
-"""Pydantic models of the shipped catalog's CSV rows (catalog/README.md describes each column)."""
+"""Pydantic models of the shipped catalog's CSV rows (server/catalog/data/README.md describes each column)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class ModelRow(Row):
     training_embodied_water_l: Opt = None
     estimated_use_life_days: Opt = None
     estimated_requests_per_day: Opt = None
-    # Diffusion denoiser architecture (catalog/README.md); blank = the engine's documented default.
+    # Diffusion denoiser architecture (server/catalog/data/README.md); blank = the engine's documented default.
     denoiser_layers: OptPositiveInt = None
     hidden_size: OptPositiveInt = None
     px_per_latent_token: OptPositive = None

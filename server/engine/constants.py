@@ -83,7 +83,7 @@ TFLOP = 1e12
 # Denoiser defaults for a catalog row that leaves its architecture blank (closed models):
 # - 16 pixels per latent token side: an 8x VAE with 2x2 patches, the layout of SD3 (Esser et al. 2024, "Scaling
 #   Rectified Flow Transformers"), FLUX.1, PixArt-Sigma, HunyuanDiT, Wan2.1, CogVideoX and HunyuanVideo (their
-#   published configs, cited on each row of catalog/models/media.csv);
+#   published configs, cited on each row of server/catalog/data/models/media.csv);
 # - 4 video frames per latent frame: the causal 3D VAEs of Wan2.1 (vae_stride 4x8x8), HunyuanVideo and CogVideoX
 #   (time_compressed_rate 4) (same rows);
 # - 2 denoiser passes per step: classifier-free guidance runs a conditional and an unconditional pass (Ho &
@@ -92,9 +92,10 @@ DEFAULT_PX_PER_LATENT_TOKEN = 16.0
 DEFAULT_TEMPORAL_COMPRESSION = 4.0
 DEFAULT_GUIDANCE_PASSES = 2
 # Attention width layers x hidden when a row leaves them blank: layers x hidden = COEF x (active params, B)^EXP,
-# least squares on ln(layers x hidden) over the distinct (params, layers, hidden) of the catalog/models/media.csv
-# rows that give both (their published configs: 16 open DiTs from PixArt-Sigma 0.6B to Wan 14B; residual sd 0.24
-# in ln). Transformer shape predicts EXP ~ 2/3 (params ~ 12 x layers x hidden^2 at a fixed depth/width ratio).
+# least squares on ln(layers x hidden) over the distinct (params, layers, hidden) of the
+# server/catalog/data/models/media.csv rows that give both (their published configs: 16 open DiTs from
+# PixArt-Sigma 0.6B to Wan 14B; residual sd 0.24 in ln). Transformer shape predicts EXP ~ 2/3
+# (params ~ 12 x layers x hidden^2 at a fixed depth/width ratio).
 # tests/test_catalog_data.py refits it on the catalog.
 DEFAULT_ATTENTION_WIDTH_COEF = 36_000.0
 DEFAULT_ATTENTION_WIDTH_EXP = 0.615

@@ -26,7 +26,7 @@ class TaskKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """A model as the engine sees it. The diffusion fields describe the denoiser (catalog/README.md)."""
+    """A model as the engine sees it. The diffusion fields describe the denoiser (server/catalog/data/README.md)."""
 
     total_params_b: float
     active_params_b: float
@@ -92,7 +92,7 @@ class TrainingSpec:
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Constants fitted on ML.ENERGY v3 measurements (catalog/calibration.csv)."""
+    """Constants fitted on ML.ENERGY v3 measurements (server/catalog/data/calibration.csv)."""
 
     llm_log_intercept: float
     llm_exp_active_params: float
