@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.catalog.files import CatalogError, iter_model_files, load_calibration, read_rows
-from server.catalog.names import close_matches, family_key, norm
+from server.catalog.names import close_matches, derived_spellings, family_key, norm
 from server.catalog.rows import (
     CloudRegionRow,
     CloudRow,
@@ -228,6 +228,17 @@ class Catalog:
             for key in spellings:
                 self.model_keys.setdefault(norm(key), row.id)
         self.model_ids_and_aliases = {norm(key): row.id for row in model_rows for key in (row.id, *row.aliases)}
+        # Hugging Face repositories by their name alone (`Mistral-7B-Instruct-v0.3`), for re-uploads under
+        # another organisation (`mistral-community/...`): the name rules' last step. First row wins.
+        self.model_repo_names: dict[str, str] = {}
+        for row in model_rows:
+            for key in (row.hugging_face_path or "", *row.other_names):
+                if "/" in key:
+                    self.model_repo_names.setdefault(norm(key.rsplit("/", 1)[1]), row.id)
+        # Name-rule results by asked spelling (misses of the exact lookup only), and models served at a
+        # variant's own precision: filled on demand, reset with the indexes.
+        self._rule_cache: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._variant_models: dict[tuple[str, str], CatalogModel] = {}
         self.node_keys: dict[str, str] = {}
         for node in self.nodes.values():
             self.node_keys[norm(node.row.id)] = node.row.id
@@ -277,17 +288,78 @@ class Catalog:
     # --- lookups -------------------------------------------------------------------------------------
 
     def find_model(self, spelling: str) -> CatalogModel | None:
+        return self.find_model_explained(spelling)[0]
+
+    def find_model_explained(self, spelling: str) -> tuple[CatalogModel | None, str | None]:
+        """The model and, when a name rule found it (not the exact lookup), a sentence saying which."""
         model_id = self.model_keys.get(norm(spelling))
         if model_id is None and ":" in spelling:  # `provider:model`, as batch files write it
-            model_id = self.model_keys.get(norm(spelling.split(":", 1)[1]))
-        return self.models[model_id] if model_id else None
+            spelling = spelling.split(":", 1)[1]
+            model_id = self.model_keys.get(norm(spelling))
+        if model_id is not None:
+            return self.models[model_id], None
+        model_id, datatype, note = self._by_name_rules(spelling)
+        if model_id is None:
+            return None, None
+        model = self.models[model_id]
+        if datatype and datatype != model.row.datatype:
+            model = self._at_precision(model, datatype)
+        return model, note
+
+    def _by_name_rules(self, spelling: str) -> tuple[str | None, str | None, str | None]:
+        """(model id, the variant's precision, note) by the name rules (names.derived_spellings), cached."""
+        cached = self._rule_cache.get(spelling)
+        if cached is not None:
+            return cached
+        found: tuple[str | None, str | None, str | None] = (None, None, None)
+        for derived in [*derived_spellings(spelling), None]:
+            asked = derived.spelling if derived else spelling
+            model_id = self.model_keys.get(norm(asked)) if derived else None
+            if model_id is None and "/" in asked:
+                model_id = self.model_repo_names.get(norm(asked.rsplit("/", 1)[1]))
+            if model_id is not None:
+                rules = list(derived.rules) if derived else []
+                if "/" in asked and norm(asked) not in self.model_keys:
+                    rules.append("Hugging Face repository name")
+                row = self.models[model_id].row
+                how = ", ".join(rules)
+                if any(rule == "-latest alias" for rule in rules):
+                    how += f" (catalog entry as of {row.as_of})"
+                datatype = derived.datatype if derived else None
+                if datatype:
+                    how += f", served at {datatype}"
+                found = (
+                    model_id,
+                    datatype,
+                    f"model '{spelling}' is not in the catalog: resolved to '{model_id}' by name rule: {how}",
+                )
+                break
+        if len(self._rule_cache) >= 65536:  # bounded: spellings come from user input
+            self._rule_cache.clear()
+        self._rule_cache[spelling] = found
+        return found
+
+    def _at_precision(self, model: CatalogModel, datatype: str) -> CatalogModel:
+        """The model as a variant serves it: same parameters, the variant's own precision."""
+        key = (model.row.id, datatype)
+        variant = self._variant_models.get(key)
+        if variant is None:
+            row = model.row.model_copy(update={"datatype": datatype})
+            variant = CatalogModel(row, model_spec(row), model.training, model.wire | {"datatype": datatype})
+            self._variant_models[key] = variant
+        return variant
 
     def find_model_by_family_name(self, family: str | None, name: str) -> CatalogModel | None:
+        return self.find_model_by_family_name_explained(family, name)[0]
+
+    def find_model_by_family_name_explained(
+        self, family: str | None, name: str
+    ) -> tuple[CatalogModel | None, str | None]:
         if family:
             model_id = self.model_keys.get(family_key(family) + norm(name))
             if model_id:
-                return self.models[model_id]
-        return self.find_model(name)
+                return self.models[model_id], None
+        return self.find_model_explained(name)
 
     def suggest_models(self, spelling: str) -> list[str]:
         return close_matches(spelling, self.model_ids_and_aliases)

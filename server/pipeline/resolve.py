@@ -34,6 +34,8 @@ class Resolved:
     country: str
     region: str | None
     gco2e_per_kwh: float
+    # How a name rule reached the model when the exact lookup missed (server/catalog/names.py), for debug.
+    model_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +67,19 @@ def resolve_key(row: ImpactRow) -> tuple[Any, ...]:
 
 
 def resolve_model(catalog: Catalog, row: ImpactRow) -> CatalogModel:
+    return resolve_model_explained(catalog, row)[0]
+
+
+def resolve_model_explained(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, str | None]:
+    """The row's model and, when a name rule (not the exact lookup) found it, how."""
     if row.model_id:
-        found = catalog.find_model(row.model_id)
+        found, note = catalog.find_model_explained(row.model_id)
         field, asked = "model_id", row.model_id
     elif row.model_hugging_face_path:
-        found = catalog.find_model(row.model_hugging_face_path)
+        found, note = catalog.find_model_explained(row.model_hugging_face_path)
         field, asked = "model_hugging_face_path", row.model_hugging_face_path
     elif row.model_name:
-        found = catalog.find_model_by_family_name(row.model_family, row.model_name)
+        found, note = catalog.find_model_by_family_name_explained(row.model_family, row.model_name)
         field, asked = "model_name", row.model_name
     elif row.model_family:
         raise RowError("MISSING_MODEL", "model_family needs model_name to pick a model", "model_name")
@@ -81,7 +88,7 @@ def resolve_model(catalog: Catalog, row: ImpactRow) -> CatalogModel:
     if found is None:
         hint = did_you_mean(catalog.suggest_models(asked))
         raise RowError("UNKNOWN_MODEL", f"unknown model '{asked}'{hint}", field, reason="not in the catalog")
-    return found
+    return found, note
 
 
 def _catalog_node(
@@ -251,7 +258,7 @@ def _pue_wue(catalog: Catalog, hosting: Hosting, region_row: Any) -> tuple[float
 
 
 def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
-    model = resolve_model(catalog, row)
+    model, note = resolve_model_explained(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
     site, country, region, gco2e = resolve_site(catalog, row, hosting)
     prepared = prepare(
@@ -261,4 +268,4 @@ def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
         training=model.training,
         calibration=catalog.calibration,
     )
-    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e)
+    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note)

@@ -176,6 +176,9 @@ def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
     node = dict(resolved.node_wire)
     node["gpu_count"] = p.gpu_count
     gpu_ms = result.gpu_energy_j * p.node_seconds_per_gpu_j * 1000.0
+    rule_steps = (
+        [{"description": resolved.model_note, "duration_ms": 0.0, "inferences": 1}] if resolved.model_note else []
+    )
     return {
         "model": resolved.model.wire,
         "hardware_node": node,
@@ -192,6 +195,7 @@ def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
                 "duration_ms": gpu_ms,
                 "inferences": 1,
             },
+            *rule_steps,
         ],
     }
 
