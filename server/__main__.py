@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from server.accounts.cli import add_commands as add_key_commands
 from server.sync.cli import add_arguments as add_sync_arguments
@@ -56,6 +57,38 @@ def _check_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalog_coverage(args: argparse.Namespace) -> int:
+    """Print what a reference list of model names has that the catalog does not (server/catalog/coverage.py)."""
+    from server.catalog import coverage
+    from server.catalog.files import CatalogError
+    from server.catalog.store import Catalog
+    from server.settings import load_settings
+
+    try:
+        if args.csv:
+            references, label = coverage.read_csv(Path(args.csv)), args.csv
+        else:
+            path = coverage.ecologits_models_json()
+            if path is None:
+                print(
+                    "catalog-coverage: EcoLogits is not installed (pip install -e '.[dev]'); "
+                    "or give a CSV of names: --csv FILE (columns provider,name or name)",
+                    file=sys.stderr,
+                )
+                return 2
+            references = coverage.read_ecologits(path)
+            label = f"{coverage.ECOLOGITS_REPOSITORY}, ecologits {coverage.ecologits_version()}"
+        catalog = Catalog(load_settings().CATALOG_DIR)
+    except CatalogError as exc:
+        print(f"catalog-coverage: {exc}", file=sys.stderr)
+        return 1
+    result = coverage.coverage(catalog, references)
+    for line in coverage.report(result, label, len(catalog.models)):
+        print(line)
+    worst = min(result.share(result.missing_qualified), result.share(result.missing_bare))
+    return 1 if args.fail_under is not None and worst * 100 < args.fail_under else 0
+
+
 def _batch_worker(args: argparse.Namespace) -> int:
     """Run Dramatiq workers on the batch queue (they need REDIS_URL and the app's DATABASE_URL)."""
     from server.settings import load_settings
@@ -80,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
     check = commands.add_parser("check-catalog", help="validate the catalog files and print their sizes")
     check.set_defaults(run=_check_catalog)
+    cover = commands.add_parser(
+        "catalog-coverage", help="list the model names of a reference list that the catalog does not resolve"
+    )
+    cover.add_argument("--csv", help="reference CSV (columns provider,name or name); default: installed EcoLogits")
+    cover.add_argument("--fail-under", type=float, help="exit 1 when coverage (%%) is below this")
+    cover.set_defaults(run=_catalog_coverage)
     sync = commands.add_parser("sync-catalog", help="write the catalog into a spreadsheet's Models, GPUs, Nodes tabs")
     add_sync_arguments(sync)
     worker = commands.add_parser("batch-worker", help="run the workers that estimate batch tasks (needs REDIS_URL)")
