@@ -26,6 +26,7 @@ from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, js
 from server.settings import Settings
 from server.sheets.cells import CellError
 from server.sheets.lines import Places, line_row, table_lines
+from server.sheets.metrics import metric_columns
 
 bp = Blueprint("batch", __name__)
 
@@ -215,7 +216,11 @@ def task_results(task_id: str) -> Response:
             reason="not_completed",
         )
     db = views().db
-    lines: Iterator[bytes] = results.jsonl_lines(db, task.id) if kind == "jsonl" else results.csv_lines(db, task.id)
+    # `metric`, as the Sheets functions take it (blank: their default columns), names the metrics to add.
+    asked = request.args.get("metric")
+    metrics = None if asked is None else metric_columns(asked)
+    write = results.jsonl_lines if kind == "jsonl" else results.csv_lines
+    lines: Iterator[bytes] = write(db, task.id, metrics)
     filename = f"impacts-{task.id}.{kind}"
     return Response(
         stream_with_context(lines),

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from server.api.http import current_pipeline, parse_json
 from server.errors import ApiError, json_response
-from server.pipeline.run import Pipeline, metrics
+from server.pipeline.metrics import wire
+from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
 
 log = logging.getLogger("server.bigquery")
@@ -94,7 +95,7 @@ def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
     result = pipeline.run_row(row)
     if result.error is not None:
         return error_reply(result.error.message, result.error.field)
-    return orjson.dumps(metrics(result.total)).decode()
+    return orjson.dumps(wire(result.total)).decode()
 
 
 def envelope_calls(body: Any) -> list[list[Any]]:

@@ -5,9 +5,10 @@ the pipeline every entry point uses. Rows that differ only in their token counts
 file: a few models, many requests) are validated and resolved once (`Pipeline.run_token_counts`); each still gets
 exactly what `/v1/impact` gives it.
 
-A result is stored compactly, as a JSON array: `[line, key, inference, training]` with the two impacts as the five
-metrics in `Impacts` order, or `[line, key, null, null, error]` with the wire `Error` object. `results.py` turns
-them into the documented JSONL and CSV lines.
+A result is stored compactly, as a JSON array: `[line, key, inference, training]` with the two impacts as objects
+of their components by name (`server.pipeline.metrics.stored`: a task stays readable when a component is added),
+or `[line, key, null, null, error]` with the wire `Error` object. `results.py` turns them into the documented JSONL
+and CSV lines.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from server.batch import formats
 from server.errors import from_validation_error
 from server.pipeline.errors import RowError
+from server.pipeline.metrics import stored
 from server.pipeline.run import Pipeline
 from server.schemas.impact import TOKEN_FIELDS, ImpactRow, token_count
 
@@ -139,7 +141,7 @@ def estimate_block(
             if result.error is not None:
                 results[index] = [first_line + index, converted[index].key, None, None, result.error.to_wire()]
             else:
-                inference, training = tuple(result.inference), tuple(result.training)
+                inference, training = stored(result.inference), stored(result.training)
                 results[index] = [first_line + index, converted[index].key, inference, training]
     failed = [result[2] for result in results].count(None)
     return [orjson.dumps(result) for result in results], len(results) - failed, failed

@@ -12,27 +12,10 @@ from server.engine import Impacts, TaskKind, Workload, estimate
 from server.engine.constants import VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
+from server.pipeline.metrics import DEFAULT_METRICS, ZERO_WIRE, row_reader, wire
 from server.pipeline.resolve import Resolved, resolve, resolve_key
 from server.pipeline.tasks import DEFAULT_TASK, task_kind
 from server.schemas.impact import ImpactRow
-
-ZERO_METRICS = {
-    "usage_energy_wh": 0.0,
-    "usage_emissions_gco2e": 0.0,
-    "usage_water_ml": 0.0,
-    "embodied_emissions_gco2e": 0.0,
-    "embodied_water_ml": 0.0,
-}
-
-
-def metrics(impacts: Impacts) -> dict[str, float]:
-    return {
-        "usage_energy_wh": impacts.usage_energy_wh,
-        "usage_emissions_gco2e": impacts.usage_emissions_gco2e,
-        "usage_water_ml": impacts.usage_water_ml,
-        "embodied_emissions_gco2e": impacts.embodied_emissions_gco2e,
-        "embodied_water_ml": impacts.embodied_water_ml,
-    }
 
 
 def _pixels(size: str) -> float:
@@ -70,6 +53,9 @@ def workload(row: ImpactRow, resolved: Resolved) -> Workload:
     )
 
 
+_TOTALS = row_reader(DEFAULT_METRICS)  # /v1/impact's total_energy_wh, total_gco2e, total_mlh2o, in that order
+
+
 @dataclass(slots=True)
 class Totals:
     energy_wh: float = 0.0
@@ -77,10 +63,11 @@ class Totals:
     mlh2o: float = 0.0
     has_errors: bool = False
 
-    def add(self, total: Impacts) -> None:
-        self.energy_wh += total.usage_energy_wh
-        self.gco2e += total.usage_emissions_gco2e + total.embodied_emissions_gco2e
-        self.mlh2o += total.usage_water_ml + total.embodied_water_ml
+    def add(self, inference: Impacts, training: Impacts) -> None:
+        energy_wh, gco2e, mlh2o = _TOTALS(inference, training)
+        self.energy_wh += energy_wh
+        self.gco2e += gco2e
+        self.mlh2o += mlh2o
 
 
 @dataclass(slots=True)
@@ -154,12 +141,12 @@ class Pipeline:
 
 def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:
     if result.error is not None:
-        return {"total_impact": dict(ZERO_METRICS), "error": result.error.to_wire()}
+        return {"total_impact": dict(ZERO_WIRE), "error": result.error.to_wire()}
     out: dict[str, Any] = {
-        "inference_impact": metrics(result.inference),
-        "training_impact": metrics(result.training),
-        "fine_tuning_impact": dict(ZERO_METRICS),
-        "total_impact": metrics(result.total),
+        "inference_impact": wire(result.inference),
+        "training_impact": wire(result.training),
+        "fine_tuning_impact": dict(ZERO_WIRE),
+        "total_impact": wire(result.total),
     }
     if debug and result.resolved is not None:
         out["debug"] = debug_info(result, elapsed_ms)
@@ -207,7 +194,7 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
         if result.error is not None:
             totals.has_errors = True
         else:
-            totals.add(result.total)
+            totals.add(result.inference, result.training)
         out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed))
     return {
         "rows": out_rows,

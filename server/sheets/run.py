@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from server.pipeline.metrics import row_reader
 from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
 from server.sheets.cells import CellError
 from server.sheets.errors import validation_message
 from server.sheets.lines import Fragment, Line
-from server.sheets.metrics import row_reader
 
 ERROR_PREFIX = "#ERROR "
 
