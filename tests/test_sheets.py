@@ -22,11 +22,11 @@ from server.accounts.keys import create_key
 from server.app import create_app
 from server.catalog.store import Catalog
 from server.engine import Impacts
+from server.pipeline import fields as cells
 from server.pipeline.metrics import DEFAULT_METRICS, row_reader
 from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
 from server.schemas.sheets import SheetsImpactResponse, SheetsTableResponse
-from server.sheets import cells
 from server.sheets.lines import MAX_LINES
 from server.sheets.metrics import METRICS
 from server.sync.columns import MODEL_COLUMNS
@@ -325,10 +325,10 @@ def test_cells_as_sheets_sends_them() -> None:
     assert cells.number("12\u00a0000", "n") == 12000.0  # a non-breaking space as thousands separator
     assert cells.count(512.5, "n") == 512 and cells.count(513.5, "n") == 514  # to the nearest, ties to even
     for bad in (True, "1,2,3", "ten", ""):
-        with pytest.raises(cells.CellError, match=r"^n: expected a number"):
+        with pytest.raises(cells.FieldError, match=r"^n: expected a number"):
             cells.number(bad, "n")
     assert cells.task(" Text Generation ") == "text-generation" and cells.task("TEXT_TO_VIDEO") == "text-to-video"
-    with pytest.raises(cells.CellError, match="did you mean text-generation"):
+    with pytest.raises(cells.FieldError, match="did you mean text-generation"):
         cells.task("text-generaton")
     assert cells.image_sizes(f"1024x1024; 512 {cells.TIMES_SIGN} 768", "f") == ("1024x1024", "512x768")
     # Serial 45413 is 2024-05-01 in Sheets (days since 1899-12-30); a fraction is the time of day.

@@ -23,9 +23,9 @@ from server.batch.run import LINE_ERROR_FIELD
 from server.db import entries
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, json_response
+from server.pipeline.fields import FieldError, Places
 from server.settings import Settings
-from server.sheets.cells import CellError
-from server.sheets.lines import Places, line_row, table_lines
+from server.sheets.lines import line_row, table_lines
 from server.sheets.metrics import metric_columns
 
 bp = Blueprint("batch", __name__)
@@ -158,7 +158,7 @@ def _table_records(table: Any, first_row: Any) -> list[bytes]:
         if line is None:
             continue
         key = f"row {number}"
-        if isinstance(line, CellError):
+        if isinstance(line, FieldError):
             records.append(orjson.dumps({"request_id": key, LINE_ERROR_FIELD: line.message}))
         else:
             records.append(orjson.dumps({**line_row(line), "request_id": key}))

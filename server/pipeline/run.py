@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 from server.catalog.store import Catalog
 from server.engine import Impacts, TaskKind, Workload, estimate
@@ -15,12 +17,12 @@ from server.pipeline.errors import RowError
 from server.pipeline.metrics import DEFAULT_METRICS, ZERO_WIRE, row_reader, wire
 from server.pipeline.resolve import Resolved, resolve, resolve_key
 from server.pipeline.tasks import DEFAULT_TASK, task_kind
-from server.schemas.impact import ImpactRow
+from server.schemas.impact import ImpactRow, image_dimensions
 
 
 def _pixels(size: str) -> float:
-    width, height = size.split("x")
-    return float(int(width) * int(height))
+    width, height = image_dimensions(size)
+    return float(width * height)
 
 
 def workload(row: ImpactRow, resolved: Resolved) -> Workload:
@@ -137,6 +139,29 @@ class Pipeline:
             inference, training, gpu_j = estimate(prepared, counted)
             append(RowResult(inference, training, gpu_j, resolved))
         return out
+
+
+Counts = tuple[int | None, int | None]  # (input_tokens, output_tokens) of one row
+# The rows of one group: their shared fields, their positions among the caller's rows, and their token counts.
+Group = tuple[dict[str, Any], Sequence[int], Sequence[Counts]]
+
+
+def estimate_groups(
+    pipeline: Pipeline, groups: Iterable[Group]
+) -> Iterator[tuple[dict[str, Any], Sequence[int], list[RowResult] | ValidationError]]:
+    """Each group of rows that differ only in their token counts (a sheet's long range, an OpenAI batch file's few
+    models), validated and resolved once: (its fields, its positions, one result per row or why it is invalid).
+
+    The one grouped estimate of the Sheets and batch entry points; each row still gets exactly what
+    `/v1/impact` gives it.
+    """
+    for fields, indices, counts in groups:
+        try:
+            template = ImpactRow.model_validate(fields)
+        except ValidationError as exc:
+            yield fields, indices, exc
+            continue
+        yield fields, indices, pipeline.run_token_counts(template, counts)
 
 
 def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:
