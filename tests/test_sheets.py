@@ -338,7 +338,7 @@ def test_cells_as_sheets_sends_them() -> None:
 
 def test_a_user_sees_their_own_model_in_sheets_and_the_catalog_tab(tmp_path: Path) -> None:
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'sheets.sqlite3'}"))
-    with app.extensions["db"].write() as session:
+    with app.extensions["services"].db.write() as session:
         alice = authorized(app.test_client(), create_key(session, "alice"))
         bob = authorized(app.test_client(), create_key(session, "bob"))
     assert alice.post("/model", json={"id": "alice-llm", "total_params_billions": 13}).status_code == 201
@@ -359,7 +359,7 @@ def test_a_user_sees_their_own_model_in_sheets_and_the_catalog_tab(tmp_path: Pat
     assert missing.status_code == 404 and "choose models, gpus, nodes" in missing.json["message"]
     assert app.test_client().get("/v1/sheets/catalog/models").status_code == 401
     assert app.test_client().post("/v1/sheets/impact", json={"args": {"model": "x"}}).status_code == 401
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 def test_every_response_carries_the_server_time(client: FlaskClient) -> None:
@@ -383,7 +383,7 @@ argument = st.one_of(cell_values, st.lists(st.lists(cell_values, min_size=1, max
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite3'}"))
     yield app
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from redis.exceptions import RedisError
 
-from server.accounts.auth import current_principal, views
+from server.accounts.auth import current_principal, services, views
 from server.api.http import current_catalog, parse_json, require_json_body
 from server.batch import formats, jobs, results, upload
 from server.batch.queue import BatchQueue
@@ -24,7 +24,6 @@ from server.db import entries
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, json_response
 from server.pipeline.fields import FieldError, Places
-from server.settings import Settings
 from server.sheets.lines import line_row, table_lines
 from server.sheets.metrics import metric_columns
 
@@ -39,7 +38,7 @@ RAW_OUTPUT_ENDPOINTS = frozenset({"batch.task_results"})
 
 
 def _queue() -> BatchQueue:
-    queue: BatchQueue | None = current_app.extensions.get("batch_queue")
+    queue = services().queue
     if queue is None:
         raise ServiceUnavailable(
             "batch jobs need a job queue: set REDIS_URL and run workers with `python -m server batch-worker`",
@@ -50,7 +49,7 @@ def _queue() -> BatchQueue:
 
 @bp.put("/v1/files/<name>")
 def put_file(name: str) -> Response:
-    settings: Settings = current_app.extensions["settings"]
+    settings = services().settings
     request.max_content_length = settings.MAX_UPLOAD_BYTES
     if request.mimetype == "multipart/form-data":
         sent = request.files.get("file")

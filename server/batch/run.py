@@ -21,8 +21,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from server.batch import formats
-from server.errors import from_validation_error
-from server.pipeline.errors import RowError
+from server.pipeline.errors import RowError, first_problem
 from server.pipeline.metrics import stored
 from server.pipeline.run import Counts, Pipeline, estimate_groups
 from server.schemas.impact import TOKEN_FIELDS, ImpactRow, token_count
@@ -42,7 +41,7 @@ def _error(code: str, message: str, field: str | None = None, reason: str | None
 
 def _validation_error(exc: ValidationError) -> dict[str, Any]:
     """The row's first problem, said as `/v1/impact` says a bad field (`input_tokens: ...`)."""
-    problem = from_validation_error(exc)
+    problem = first_problem(exc)
     return _error("INVALID_ROW", problem.message, problem.field, problem.reason)
 
 

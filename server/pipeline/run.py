@@ -10,14 +10,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from server.catalog.store import Catalog
+from server.catalog.tasks import DEFAULT_TASK, task_kind
 from server.engine import Impacts, TaskKind, Workload, estimate
 from server.engine.constants import VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
 from server.pipeline.metrics import DEFAULT_METRICS, ZERO_WIRE, row_reader, wire
 from server.pipeline.resolve import Resolved, resolve, resolve_key
-from server.pipeline.tasks import DEFAULT_TASK, task_kind
 from server.schemas.impact import ImpactRow, image_dimensions
+
+_INPUT_TOKENS = Workload._fields.index("input_tokens")
+_OUTPUT_TOKENS = Workload._fields.index("output_tokens")
 
 
 def _pixels(size: str) -> float:
@@ -130,13 +133,15 @@ class Pipeline:
         except RowError as exc:
             return [RowResult(error=exc) for _ in counts]
         prepared = resolved.prepared
-        # `base` with its two counts replaced (Workload's fields 1 and 2), as `workload()` would make them.
-        kind, rest = base.kind, base[3:]
+        # `base` with its two counts replaced, as `workload()` would make them; the counts' places found by name.
+        values = list(base)
+        make = Workload._make
         out: list[RowResult] = []
         append = out.append
         for input_tokens, output_tokens in counts:
-            counted = Workload(kind, float(input_tokens or 0), float(output_tokens or 0), *rest)
-            inference, training, gpu_j = estimate(prepared, counted)
+            values[_INPUT_TOKENS] = float(input_tokens or 0)
+            values[_OUTPUT_TOKENS] = float(output_tokens or 0)
+            inference, training, gpu_j = estimate(prepared, make(values))
             append(RowResult(inference, training, gpu_j, resolved))
         return out
 

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from server.catalog.names import close_matches, did_you_mean
-from server.errors import BadRequest
 from server.pipeline import fields as cells
+from server.pipeline.errors import InputError
 from server.pipeline.fields import Places
 from server.schemas.impact import (
     FLAT_FIELDS,
@@ -66,7 +66,7 @@ def _column(value: Any, name: str) -> list[Any] | None:
     for row in value:
         cells_in_row = row if isinstance(row, list) else [row]
         if len(cells_in_row) > 1:
-            raise BadRequest(
+            raise InputError(
                 f"{name}: give a single column (the range has {len(cells_in_row)} columns)",
                 field=name,
                 reason="not_one_column",
@@ -178,20 +178,20 @@ def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
     """`SCOPE3_IMPACT`'s arguments as lines."""
     unknown = [name for name in args if name not in FUNCTION_ARGUMENTS]
     if unknown:
-        raise BadRequest(
+        raise InputError(
             f"args: unknown argument {unknown[0]!r}; SCOPE3_IMPACT takes {', '.join(FUNCTION_ARGUMENTS)}",
             field=f"args.{unknown[0]}",
             reason="unknown_argument",
         )
     if "model" not in args:
-        raise BadRequest("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
+        raise InputError("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
     ranges = {name: column for name, value in args.items() if (column := _column(value, name)) is not None}
     heights = {name: len(column) for name, column in ranges.items()}
     # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
     tallest = max(heights.values(), default=1)
     if len({height for height in heights.values() if height != 1}) > 1:
         shown = ", ".join(f"{name} {height}" for name, height in heights.items())
-        raise BadRequest(
+        raise InputError(
             f"ranges of different heights ({shown} rows): give every range the same rows",
             field=next(iter(heights)),
             reason="range_heights",
@@ -221,7 +221,7 @@ def _header_field(cell: Any, index: int) -> str | None:
     if key in FLAT_FIELDS or key in PLACE_COLUMNS:
         return key
     hint = did_you_mean(close_matches(key, {name: name for name in (*sorted(FLAT_FIELDS), *PLACE_COLUMNS)}))
-    raise BadRequest(
+    raise InputError(
         f"table: column {index + 1} is headed {spelled!r}, which is not an impact-row field{hint}",
         field=f"table.0.{index}",
         reason="unknown_column",
@@ -242,12 +242,12 @@ def _field_converter(field: str, places: Places) -> Converter:
 def table_lines(table: Sequence[Any], places: Places, *, max_lines: int = MAX_LINES) -> list[Line]:
     """`SCOPE3_IMPACT_TABLE`'s range as lines: the first row names the fields, each later row is one line."""
     if not table or not isinstance(table[0], list):
-        raise BadRequest(
+        raise InputError(
             "table: give a range whose first row names the fields (model_id, input_tokens, ...)", field="table"
         )
     header = [_header_field(cell, index) for index, cell in enumerate(table[0])]
     if not any(header):
-        raise BadRequest("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
+        raise InputError("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
     rows = [row if isinstance(row, list) else [row] for row in table[1:]]
     _check_count(len(rows), max_lines)
     columns = [
@@ -263,7 +263,7 @@ def table_lines(table: Sequence[Any], places: Places, *, max_lines: int = MAX_LI
 
 def _check_count(count: int, max_lines: int = MAX_LINES) -> None:
     if count > max_lines:
-        raise BadRequest(
+        raise InputError(
             f"at most {max_lines} lines per call (got {count}); split the range",
             field="lines",
             reason="too_many_lines",

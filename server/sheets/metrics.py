@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.catalog.names import close_matches, did_you_mean
-from server.errors import BadRequest
+from server.pipeline.errors import InputError
 from server.pipeline.metrics import BY_NAME, DEFAULT_METRICS
 
 METRICS = tuple(BY_NAME)
@@ -29,7 +29,7 @@ def metric_columns(value: object) -> tuple[str, ...]:
     if value is None or value == "":
         return DEFAULT_METRICS
     if not isinstance(value, str):
-        raise BadRequest(
+        raise InputError(
             "metric: expected one name such as 'gco2e', a comma-separated list, or 'all' (not a range or a number)",
             field="metric",
             reason="not_text",
@@ -42,7 +42,7 @@ def metric_columns(value: object) -> tuple[str, ...]:
         name = _KNOWN.get(spelled)
         if name is None:
             hint = did_you_mean(close_matches(spelled, {key: key for key in (*METRICS, ALL)}))
-            raise BadRequest(
+            raise InputError(
                 f"metric: unknown metric {part.strip()!r}{hint}; choose from {', '.join(METRICS)} or all",
                 field="metric",
                 reason="unknown_metric",
