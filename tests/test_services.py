@@ -42,7 +42,8 @@ def test_the_batch_worker_builds_its_services_not_the_flask_app(tmp_path: Path, 
         "import sys\n"
         "import server.batch.worker as worker\n"
         "assert type(worker.services).__name__ == 'Services' and worker.services.queue is not None\n"
-        "print(sorted(name for name in ('server.app', 'server.api.http', 'flask', 'werkzeug') if name in sys.modules))\n"
+        "loaded = ('server.app', 'server.api.http', 'flask', 'werkzeug')\n"
+        "print(sorted(name for name in loaded if name in sys.modules))\n"
     )
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}", "REDIS_URL": redis_url}
     done = subprocess.run(
