@@ -15,7 +15,7 @@ from server.engine import Impacts, TaskKind, Workload, estimate
 from server.engine.constants import VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
-from server.pipeline.metrics import DEFAULT_METRICS, ZERO_WIRE, row_reader, wire
+from server.pipeline.metrics import ZERO_WIRE, Totals, wire
 from server.pipeline.resolve import Resolved, resolve, resolve_key
 from server.schemas.impact import ImpactRow, image_dimensions
 
@@ -56,23 +56,6 @@ def workload(row: ImpactRow, resolved: Resolved) -> Workload:
         video_frames=video_frames,
         video_frame_pixels=frame_pixels,
     )
-
-
-_TOTALS = row_reader(DEFAULT_METRICS)  # /v1/impact's total_energy_wh, total_gco2e, total_mlh2o, in that order
-
-
-@dataclass(slots=True)
-class Totals:
-    energy_wh: float = 0.0
-    gco2e: float = 0.0
-    mlh2o: float = 0.0
-    has_errors: bool = False
-
-    def add(self, inference: Impacts, training: Impacts) -> None:
-        energy_wh, gco2e, mlh2o = _TOTALS(inference, training)
-        self.energy_wh += energy_wh
-        self.gco2e += gco2e
-        self.mlh2o += mlh2o
 
 
 @dataclass(slots=True)
@@ -224,7 +207,7 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
         if result.error is not None:
             totals.has_errors = True
         else:
-            totals.add(result.inference, result.training)
+            totals.add(result.total)
         out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed))
     return {
         "rows": out_rows,
