@@ -6,7 +6,6 @@
 
 const SCOPE3_BATCH_TASK_PROPERTY_ = 'SCOPE3_BATCH_TASK';
 const SCOPE3_BATCH_HINT_ = 'Extensions → Scope3 → Estimate this sheet as a batch';
-const SCOPE3_BATCH_COLUMNS_ = ['energy_wh', 'gco2e', 'water_ml', 'error'];
 // The server names each object after its sheet row.
 const SCOPE3_BATCH_ROW_KEY_ = /^row (\d+)$/;
 
@@ -68,14 +67,17 @@ function batchProgress() {
 
 /**
  * For the sidebar: downloads the finished task's results and writes them to a new sheet "<source> impacts"
- * (never over an existing one): energy_wh, gco2e, water_ml and error, each result on its source row.
+ * (never over an existing one): the metrics the server names (those of a blank `metric`: energy_wh, gco2e,
+ * water_ml) and error, each result on its source row.
  *
  * @return {{sheet: string, rows: number, failed: number}}
  */
 function writeBatchResults() {
   const saved = savedBatch_();
   // CSV, not JSONL: a quarter of the size, so 100,000 rows stay well under UrlFetchApp's 50 MB answer limit.
-  const response = fetchApi_('/v1/batch/task/' + encodeURIComponent(saved.task_id) + '/results?format=csv', {
+  // A blank metric asks for the Sheets functions' default columns, summed by the server.
+  const path = '/v1/batch/task/' + encodeURIComponent(saved.task_id) + '/results?format=csv&metric=';
+  const response = fetchApi_(path, {
     method: 'get',
   });
   if (response.getResponseCode() !== 200) {
@@ -89,7 +91,7 @@ function writeBatchResults() {
   const sheet = spreadsheet.insertSheet(name);
   const lastRow = saved.first_row + results.grid.length - 1;
   if (sheet.getMaxRows() < lastRow) sheet.insertRowsAfter(sheet.getMaxRows(), lastRow - sheet.getMaxRows());
-  sheet.getRange(saved.first_row, 1, results.grid.length, SCOPE3_BATCH_COLUMNS_.length).setValues(results.grid);
+  sheet.getRange(saved.first_row, 1, results.grid.length, results.grid[0].length).setValues(results.grid);
   sheet.setFrozenRows(saved.first_row);
   return {sheet: name, rows: results.rows, failed: results.failed};
 }
@@ -128,7 +130,7 @@ function submitBatch_(sheet) {
 }
 
 /**
- * The results CSV (object_id, line, key, status, the five metrics, error_code, error_message, error_field) as the
+ * The results CSV (object_id, line, key, status, the metric columns, error_code, error_message, error_field) as the
  * rows to write from the header row down: the header, then each result on its sheet row, blank rows left blank.
  */
 function batchResultRows_(csv, firstRow) {
@@ -136,7 +138,13 @@ function batchResultRows_(csv, firstRow) {
   csv[0].forEach(function (name, index) {
     columns[name] = index;
   });
-  const grid = [SCOPE3_BATCH_COLUMNS_.slice()];
+  const metrics = csv[0].slice(columns.status + 1, columns.error_code);
+  const blank = function () {
+    return metrics.map(function () {
+      return '';
+    });
+  };
+  const grid = [metrics.concat(['error'])];
   let rows = 0;
   let failed = 0;
   csv.slice(1).forEach(function (result) {
@@ -144,21 +152,15 @@ function batchResultRows_(csv, firstRow) {
     const key = SCOPE3_BATCH_ROW_KEY_.exec(result[columns.key] || '');
     if (!key) throw new Error('Scope3: a batch result names no sheet row (' + result.join(',').slice(0, 100) + ')');
     const at = Number(key[1]) - firstRow;
-    while (grid.length <= at) grid.push(['', '', '', '']);
-    const metric = function (name) {
-      return Number(result[columns[name]]);
-    };
+    while (grid.length <= at) grid.push(blank().concat(['']));
     rows++;
     if (result[columns.status] === 'completed') {
-      grid[at] = [
-        metric('usage_energy_wh'),
-        metric('usage_emissions_gco2e') + metric('embodied_emissions_gco2e'),
-        metric('usage_water_ml') + metric('embodied_water_ml'),
-        '',
-      ];
+      grid[at] = metrics.map(function (name) {
+        return Number(result[columns[name]]);
+      }).concat(['']);
     } else {
       failed++;
-      grid[at] = ['', '', '', asCellValue_(result[columns.error_message] || 'not estimated')];
+      grid[at] = blank().concat([asCellValue_(result[columns.error_message] || 'not estimated')]);
     }
   });
   return {grid: grid, rows: rows, failed: failed};

@@ -7,17 +7,13 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
-from sqlalchemy.exc import SQLAlchemyError
 
-from server.accounts.auth import init_auth
-from server.accounts.keys import BOOTSTRAP_ADMIN_ACCOUNT, ensure_key
+from server.accounts.auth import SERVICES, init_auth
 from server.accounts.limits import init_limits
-from server.accounts.views import CatalogViews
 from server.api import admin, batch, bigquery, catalog, impact, openapi, sheets, status, sync
-from server.catalog.store import Catalog, load_catalog
-from server.db.database import Database, DatabaseError
 from server.errors import NotAcceptable, register_error_handlers
 from server.logs import configure_logging
+from server.services import build_services
 from server.settings import load_settings
 
 log = logging.getLogger("server.app")
@@ -31,28 +27,9 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["settings"] = settings
-    db = Database(settings.DATABASE_URL)
-    admin_key = settings.ADMIN_API_KEY
-
-    def bootstrap() -> None:
-        if admin_key:
-            with db.write() as session:
-                ensure_key(session, BOOTSTRAP_ADMIN_ACCOUNT, admin_key, admin=True)
-
-    try:
-        db.migrate(then=bootstrap)
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"DATABASE_URL: cannot use the database at {db.url!r}: {exc}") from exc
-    app.extensions["db"] = db
-    catalog_dir = settings.CATALOG_DIR
-    views = CatalogViews(db, shipped=load_catalog(catalog_dir), reload=lambda: Catalog(catalog_dir))
-    app.extensions["views"] = views
-    cat = views.shipped
-    if settings.REDIS_URL:
-        from server.batch.queue import BatchQueue  # Dramatiq and its Redis client only where batch jobs run
-
-        app.extensions["batch_queue"] = BatchQueue(settings, db=db, views=views)
+    services = build_services(settings)
+    app.extensions[SERVICES] = services
+    cat = services.views.shipped
 
     @app.before_request
     def _start_clock() -> None:

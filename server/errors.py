@@ -1,4 +1,4 @@
-"""One error hierarchy, rendered as the spec's `Error` object in one place."""
+"""One error hierarchy, rendered as the spec's `Error` object in one place; the domain's `InputError` maps here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import orjson
 from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
+
+from server.pipeline.errors import InputError, InputTooLarge, first_problem
 
 log = logging.getLogger("server.errors")
 
@@ -89,22 +91,15 @@ class InternalError(ApiError):
 
 
 def from_validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
-    """The first problem, naming the field as a dotted path (`rows.3.input_tokens`).
+    """The first problem (`server.pipeline.errors.first_problem`) as a 400."""
+    problem = first_problem(exc, prefix)
+    return BadRequest(problem.message, field=problem.field, reason=problem.reason)
 
-    A field the caller sent (unknown, or of a wrong value) is named before one they left out: `{"row": []}`
-    is "row: unknown field", not "rows: required". pydantic's own order of the two differs between releases.
-    """
-    errors = exc.errors(include_url=False)
-    first = min(errors, key=lambda error: error["type"] == "missing")  # the first sent-field error, else errors[0]
-    field = ".".join(str(p) for p in (*((prefix,) if prefix else ()), *first["loc"]))
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        message = f"{field}: unknown field"
-    elif kind == "missing":
-        message = f"{field}: required"
-    else:
-        message = f"{field}: {first['msg']}"
-    return BadRequest(message, field=field or None, reason=kind)
+
+def bad_request(error: InputError) -> ApiError:
+    """A domain's unusable input as its HTTP error: 413 when there is too much of it, else 400."""
+    kind = PayloadTooLarge if isinstance(error, InputTooLarge) else BadRequest
+    return kind(error.message, field=error.field, reason=error.reason)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -133,6 +128,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return error_response(error)
+
+    @app.errorhandler(InputError)
+    def _input_error(error: InputError) -> Response:
+        return error_response(bad_request(error))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -21,11 +21,11 @@ def fresh(tmp_path: Path) -> Iterator[Flask]:
     """An app on its own empty database (tests here change the catalog)."""
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'accounts.sqlite3'}"))
     yield app
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 def user(app: Flask, name: str) -> FlaskClient:
-    with app.extensions["db"].write() as session:
+    with app.extensions["services"].db.write() as session:
         key = create_key(session, name)
     return authorized(app.test_client(), key)
 
@@ -48,7 +48,7 @@ def test_no_key_a_wrong_key_and_a_revoked_key_get_401(fresh: Flask, capsys: pyte
     erin = user(fresh, "erin")
     assert erin.get("/gpu/h100").status_code == 200
     key = erin.environ_base["HTTP_AUTHORIZATION"].split()[1]
-    database = str(fresh.extensions["db"].url).removeprefix("sqlite:///")
+    database = str(fresh.extensions["services"].db.url).removeprefix("sqlite:///")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", f"sqlite:///{database}")
         assert main(["list-keys"]) == 0
@@ -79,7 +79,7 @@ def test_create_key_prints_the_key_last_and_stores_only_its_digest(
     assert (
         app.test_client().get("/model/by-frank", headers={"Authorization": f"Bearer {key}"}).json["customer_id"] == 0
     )  # an admin's entry is global
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 def test_keys_never_reach_the_log(fresh: Flask, caplog: pytest.LogCaptureFixture) -> None:
@@ -151,4 +151,4 @@ def test_over_the_limit_429_with_retry_after(tmp_path: Path) -> None:
     other = user(app, "lena")
     assert other.get("/gpu/h100").status_code == 200
     assert all(app.test_client().get("/status").status_code == 200 for _ in range(5))
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()

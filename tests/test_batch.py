@@ -337,7 +337,7 @@ def queued_app(tmp_path: Path, redis_url: str) -> Iterator[Flask]:
     queue = redis.Redis.from_url(redis_url)
     for key in queue.scan_iter(f"{namespace}*"):
         queue.delete(key)
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 def test_uploads_are_checked_and_size_limited(queued_app: Flask) -> None:
@@ -347,7 +347,7 @@ def test_uploads_are_checked_and_size_limited(queued_app: Flask) -> None:
     assert response.status_code == 413 and response.json["code"] == "PAYLOAD_TOO_LARGE"
     streamed = client.put("/v1/files/big.jsonl", data=io.BytesIO(too_big), content_type="application/jsonl")
     assert streamed.status_code == 413  # no Content-Length checked up front: counted while streaming
-    with queued_app.extensions["db"].read() as session:
+    with queued_app.extensions["services"].db.read() as session:
         assert session.execute(__import__("sqlalchemy").text("SELECT count(*) FROM batch_files")).scalar() == 0
 
     empty = client.put("/v1/files/empty.jsonl", data=b"\n\n", content_type="application/jsonl")
@@ -393,7 +393,7 @@ def test_a_sheet_table_becomes_rows_keyed_by_sheet_row(queued_app: Flask) -> Non
     table = [["model", "input_tokens", "location"], ["gpt-4o", 10, "FR"], ["", "", ""], ["gpt-4o", "lots", ""]]
     task = client.post("/v1/batch", json={"table": table, "first_row": 3}).json
     assert task["total_items"] == 2  # the blank row is left out
-    with queued_app.extensions["db"].read() as session:
+    with queued_app.extensions["services"].db.read() as session:
         from server.batch.upload import read_block
         from server.db.tables import BatchFileBlock
 
@@ -424,7 +424,7 @@ def test_a_block_that_fails_once_is_retried_and_the_task_completes(
     client = authorized(queued_app.test_client(), ADMIN_KEY)
     rows = usage_rows(BLOCK_LINES + 10, seed=5)
     task_id = client.post("/v1/batch", json={"rows": rows}).json["task_id"]
-    worker = dramatiq.Worker(queued_app.extensions["batch_queue"].broker, worker_threads=1, worker_timeout=100)
+    worker = dramatiq.Worker(queued_app.extensions["services"].queue.broker, worker_threads=1, worker_timeout=100)
     worker.start()
     try:
         deadline = time.monotonic() + 60
@@ -451,9 +451,9 @@ def test_posted_rows_of_an_unusable_format_and_a_queue_that_is_down(tmp_path: Pa
     assert refused.status_code == 400 and refused.json["details"]["field"] == "rows"
     down = client.post("/v1/batch", json={"rows": [{"model_id": "gpt-4o", "input_tokens": 3}]})
     assert down.status_code == 503 and down.json["details"]["reason"] == "job_queue_down"
-    with app.extensions["db"].read() as session:
+    with app.extensions["services"].db.read() as session:
         from server.db.tables import BatchTask
 
         (task,) = session.query(BatchTask).all()
     assert task.status == "failed" and "could not be reached" in (task.error or "")
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()

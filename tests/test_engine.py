@@ -213,3 +213,21 @@ def test_gpu_count_from_weights() -> None:
     # 70 B x 2 bytes x 1.2 = 168 GB on 80 GB GPUs -> 3 -> rounded up to 4.
     assert gpus_for_weights(ModelSpec(70.0, 70.0, 2.0), GPU) == 4
     assert gpus_for_weights(ModelSpec(8.0, 8.0, 2.0), GPU) == 1
+
+
+def test_no_engine_constant_copies_a_fitted_value_of_the_calibration_file() -> None:
+    """A fitted value lives in catalog/calibration.csv only (once, 0.71 in constants.py against 0.705 there)."""
+    import csv
+
+    from server.catalog.files import DEFAULT_CATALOG_DIR, load_calibration
+    from server.engine import constants
+    from server.engine.hardware import gpu_serving_power_w
+
+    path = DEFAULT_CATALOG_DIR / "calibration.csv"
+    with path.open(newline="") as file:
+        rows = {row["name"]: float(row["value"]) for row in csv.DictReader(file)}
+    assert "gpu_serving_power_fraction" in rows
+    copies = [name for name in rows if name.split(".")[0].upper() in vars(constants)]
+    assert not copies, f"constants.py repeats calibration.csv's {copies}"
+    calibration = load_calibration(path)
+    assert gpu_serving_power_w(GPU, calibration) == GPU.max_power_w * rows["gpu_serving_power_fraction"]

@@ -43,7 +43,7 @@ def test_a_first_revision_database_upgrades_in_place(database_url: str) -> None:
     assert created.status_code == 201, created.json
     assert created.json["customer_id"] == 7
     assert client.get("/model/early-model").status_code == 200
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
 
 
 def test_migrating_twice_changes_nothing(tmp_path: object) -> None:

@@ -32,7 +32,7 @@ def test_the_factory_loads_the_whole_catalog_from_a_cold_cache(tmp_path: Path) -
     # Start-up time is measured by bench/throughput.py, not asserted here.
     store.load_catalog.cache_clear()
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
-    views = app.extensions["views"]
+    views = app.extensions["services"].views
     assert len(views.shipped.models) >= 150
     view = views.view(None, 0, 0)
     assert view.pipeline.catalog is view.catalog is views.shipped  # no saved entries: the shipped catalog itself

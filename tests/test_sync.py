@@ -542,11 +542,11 @@ def test_an_account_sync_lists_its_own_models_and_no_other_accounts(
     url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
     app = create_app(settings_for_tests(url))
     for who in ("alice", "bob"):
-        with app.extensions["db"].write() as session:
+        with app.extensions["services"].db.write() as session:
             key = create_key(session, who)
         saved = authorized(app.test_client(), key).post("/model", json={"id": f"{who}-llm", "total_params_billions": 3})
         assert saved.status_code == 201
-    app.extensions["db"].dispose()
+    app.extensions["services"].db.dispose()
     monkeypatch.setenv("DATABASE_URL", url)
     standin.create("book")
 

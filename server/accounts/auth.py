@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 from flask import Flask, current_app, g, request
 
-from server.accounts.keys import Principal, authenticate
+from server.accounts.keys import Principal
 from server.accounts.views import CatalogViews, View
-from server.db import entries
 from server.errors import Unauthorized
+from server.services import Services
 
 PUBLIC_ENDPOINTS = frozenset({"status.status", "openapi.openapi", "static"})
 BIGQUERY_ENDPOINT = "bigquery.bigquery"
@@ -59,9 +59,17 @@ def current_view() -> View:
     return found
 
 
-def views() -> CatalogViews:
-    found: CatalogViews = current_app.extensions["views"]
+# The app's `server.services.Services`, under this name in `app.extensions`.
+SERVICES = "services"
+
+
+def services() -> Services:
+    found: Services = current_app.extensions[SERVICES]
     return found
+
+
+def views() -> CatalogViews:
+    return services().views
 
 
 def _authenticate() -> None:
@@ -77,14 +85,11 @@ def _authenticate() -> None:
             "missing API key: send 'Authorization: Bearer <key>' (create one with `python -m server create-key`)",
             reason="missing_api_key",
         )
-    catalog_views = views()
-    with catalog_views.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
-        principal = authenticate(connection, key)
-        version, shipped_generation = entries.catalog_state(connection)
-    if principal is None:
+    caller = views().caller(key=key)
+    if caller is None:
         raise Unauthorized("invalid or revoked API key", reason="invalid_api_key")
-    g.principal = principal
-    g.view = catalog_views.view(principal, version, shipped_generation)
+    g.principal = caller.principal
+    g.view = caller.view
 
 
 def init_auth(app: Flask) -> None:

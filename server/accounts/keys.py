@@ -94,12 +94,15 @@ _KEY_QUERY = (
 )
 
 
-def principal_for_account(session: Session, name: str) -> Principal | None:
-    """The account `name` acting without a key (commands run by whoever holds the database)."""
-    account = session.scalars(select(Account).where(Account.name == name)).first()
-    if account is None:
+def principal_for_account(connection: Connection | Session, account: int | str) -> Principal | None:
+    """The account (its id, or its name) acting without a key: a batch task's owner, or a command run by whoever
+    holds the database."""
+    query = select(Account.id, Account.name, Account.is_admin)
+    query = query.where(Account.id == account) if isinstance(account, int) else query.where(Account.name == account)
+    found = connection.execute(query).first()
+    if found is None:
         return None
-    return Principal(account_id=account.id, account_name=account.name, is_admin=account.is_admin, key_hash="")
+    return Principal(account_id=found.id, account_name=found.name, is_admin=found.is_admin, key_hash="")
 
 
 @dataclass(frozen=True, slots=True)

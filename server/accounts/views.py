@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.accounts.keys import Principal
+from server.accounts.keys import Principal, authenticate, principal_for_account
 from server.catalog.custom import apply_entries
 from server.catalog.store import Catalog
 from server.db import entries
@@ -30,6 +30,12 @@ class View:
     pipeline: Pipeline
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    view: View
+
+
 class CatalogViews:
     def __init__(self, db: Database, *, shipped: Catalog, reload: Callable[[], Catalog]) -> None:
         self.db = db
@@ -39,6 +45,21 @@ class CatalogViews:
         self._lock = threading.Lock()
         self._global: tuple[int, View] | None = None
         self._accounts: OrderedDict[tuple[int, bool], tuple[int, View]] = OrderedDict()
+
+    def caller(self, *, key: str | None = None, account: int | str | None = None) -> Caller | None:
+        """Who is behind an API key, or an account (id or name) acting without one, with the view it sees at the
+        database's current catalog version; None for an unknown or revoked key, or no such account. One read."""
+        with self.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
+            if key is not None:
+                principal = authenticate(connection, key)
+            elif account is not None:
+                principal = principal_for_account(connection, account)
+            else:
+                raise ValueError("caller: give a key or an account")
+            version, shipped_generation = entries.catalog_state(connection)
+        if principal is None:
+            return None
+        return Caller(principal, self.view(principal, version, shipped_generation))
 
     def view(self, principal: Principal | None, version: int, shipped_generation: int) -> View:
         """The view of `principal` (None: the global view) at this catalog version."""

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from redis.exceptions import RedisError
 
-from server.accounts.auth import current_principal, views
+from server.accounts.auth import current_principal, services, views
 from server.api.http import current_catalog, parse_json, require_json_body
 from server.batch import formats, jobs, results, upload
 from server.batch.queue import BatchQueue
@@ -23,9 +23,9 @@ from server.batch.run import LINE_ERROR_FIELD
 from server.db import entries
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, json_response
-from server.settings import Settings
-from server.sheets.cells import CellError
-from server.sheets.lines import Places, line_row, table_lines
+from server.pipeline.fields import FieldError, Places
+from server.sheets.lines import line_row, table_lines
+from server.sheets.metrics import metric_columns
 
 bp = Blueprint("batch", __name__)
 
@@ -38,7 +38,7 @@ RAW_OUTPUT_ENDPOINTS = frozenset({"batch.task_results"})
 
 
 def _queue() -> BatchQueue:
-    queue: BatchQueue | None = current_app.extensions.get("batch_queue")
+    queue = services().queue
     if queue is None:
         raise ServiceUnavailable(
             "batch jobs need a job queue: set REDIS_URL and run workers with `python -m server batch-worker`",
@@ -49,7 +49,7 @@ def _queue() -> BatchQueue:
 
 @bp.put("/v1/files/<name>")
 def put_file(name: str) -> Response:
-    settings: Settings = current_app.extensions["settings"]
+    settings = services().settings
     request.max_content_length = settings.MAX_UPLOAD_BYTES
     if request.mimetype == "multipart/form-data":
         sent = request.files.get("file")
@@ -157,7 +157,7 @@ def _table_records(table: Any, first_row: Any) -> list[bytes]:
         if line is None:
             continue
         key = f"row {number}"
-        if isinstance(line, CellError):
+        if isinstance(line, FieldError):
             records.append(orjson.dumps({"request_id": key, LINE_ERROR_FIELD: line.message}))
         else:
             records.append(orjson.dumps({**line_row(line), "request_id": key}))
@@ -215,7 +215,11 @@ def task_results(task_id: str) -> Response:
             reason="not_completed",
         )
     db = views().db
-    lines: Iterator[bytes] = results.jsonl_lines(db, task.id) if kind == "jsonl" else results.csv_lines(db, task.id)
+    # `metric`, as the Sheets functions take it (blank: their default columns), names the metrics to add.
+    asked = request.args.get("metric")
+    metrics = None if asked is None else metric_columns(asked)
+    write = results.jsonl_lines if kind == "jsonl" else results.csv_lines
+    lines: Iterator[bytes] = write(db, task.id, metrics)
     filename = f"impacts-{task.id}.{kind}"
     return Response(
         stream_with_context(lines),

@@ -16,7 +16,9 @@ from pydantic import ValidationError
 
 from server.api.http import current_pipeline, parse_json
 from server.errors import ApiError, json_response
-from server.pipeline.run import Pipeline, metrics
+from server.pipeline.fields import FieldError, field_value, is_blank
+from server.pipeline.metrics import wire
+from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
 
 log = logging.getLogger("server.bigquery")
@@ -48,32 +50,19 @@ CALL_ARGUMENTS = (
 )
 MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
 ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
-IMAGE_LIST_ARGUMENTS = {"input_images", "output_images"}
 
 
 class EnvelopeError(Exception):
     pass
 
 
-def _image_list(value: Any) -> Any:
-    """`"1024x1024"`, `"1024x1024,512x512"` or a JSON array string all become a list."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return value
-    return [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
-
-
 def call_to_row(call: list[Any]) -> dict[str, Any]:
+    """The call's arguments as row fields, each by its field's rule (`server.pipeline.fields`, as a Sheets cell);
+    `FieldError` for the first that cannot be one."""
     row: dict[str, Any] = {}
     for name, value in zip(CALL_ARGUMENTS, call, strict=False):
-        if value is None or value == "":
-            continue
-        row[name] = _image_list(value) if name in IMAGE_LIST_ARGUMENTS else value
+        if not is_blank(value):
+            row[name] = field_value(name, value)
     return row
 
 
@@ -87,6 +76,8 @@ def error_reply(message: str, field: str | None = None) -> str:
 def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
     try:
         row = ImpactRow.model_validate(call_to_row(call))
+    except FieldError as exc:
+        return error_reply(exc.message, exc.field)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"])
@@ -94,7 +85,7 @@ def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
     result = pipeline.run_row(row)
     if result.error is not None:
         return error_reply(result.error.message, result.error.field)
-    return orjson.dumps(metrics(result.total)).decode()
+    return orjson.dumps(wire(result.total)).decode()
 
 
 def envelope_calls(body: Any) -> list[list[Any]]:

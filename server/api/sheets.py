@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from server.api.http import current_catalog, current_pipeline, parse_json, require_json_body
 from server.errors import BadRequest, NotFound, from_validation_error, json_response
+from server.pipeline.fields import Places
 from server.schemas.sheets import SheetsImpactRequest
-from server.sheets.lines import Line, Places, function_lines, table_lines
+from server.sheets.lines import Line, function_lines, table_lines
 from server.sheets.metrics import metric_columns
 from server.sheets.run import estimate_lines
 from server.sync.columns import TABS, table

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 
-from server.accounts.auth import optional_principal
+from server.accounts.auth import optional_principal, services
 from server.errors import Forbidden, json_response
 from server.settings import Settings
 
@@ -57,7 +57,7 @@ def sync_catalog_cron() -> Response:
         raise Forbidden(
             f"only App Engine cron (header {CRON_HEADER}: true) may start a catalog sync", reason="not_cron"
         )
-    settings: Settings = current_app.extensions["settings"]
+    settings = services().settings
     keys = spreadsheet_keys(settings)
     if not keys:
         return json_response({"ok": True, "spreadsheets": [], "message": "SYNC_SPREADSHEETS is empty: nothing to do"})

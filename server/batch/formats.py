@@ -16,9 +16,10 @@ Choices:
 - A CSV row whose cells are all empty raises `BlankRow`, a `LineError` with the message "blank row": the upload
   code may skip it, as it skips blank JSONL lines, or report it; both are its call. Cells beyond the header are
   an error unless empty (spreadsheets export trailing empty cells).
-- CSV counts accept thousands separators only in groups of three ("1,200"), so the decimal comma of "1,5" is an
-  error rather than fifteen; whole floats ("12.0") are counts. Other numbers (durations, cost, audio seconds)
-  become floats the same way; non-finite values are errors. Text fields stay strings.
+- CSV cells become fields by the rules Sheets cells and BigQuery arguments follow (`server.pipeline.fields`):
+  thousands separators only in groups of three ("1,200"), so the decimal comma of "1,5" is an error rather than
+  fifteen; counts round to the nearest whole ("512.4" is 512); non-finite numbers are errors; image sizes as
+  "1024x1024" or "1024*1024", comma- or semicolon-separated; a date serial is a date. Text fields stay strings.
 - No task is set for provider-usage lines: the catalog's task of the model applies. Their `price_factor` prices
   the request and says nothing of its impact, so it is dropped. A line whose `status` says it is unfinished
   ("submitted", "processing", …) or failed is a `LineError`: its usage is not final.
@@ -36,7 +37,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,14 +45,8 @@ from typing import Any
 
 import orjson
 
-from server.schemas.impact import (
-    COUNT_FIELDS,
-    FLAT_FIELDS,
-    IMAGE_FIELDS,
-    NUMBER_FIELDS,
-    header_field,
-    without_thousands,
-)
+from server.pipeline.fields import FieldError, field_value
+from server.schemas.impact import FLAT_FIELDS, header_field
 
 # Every flat field of an impact row; `hosting` is an object and has no place in a CSV cell.
 CSV_FIELDS = FLAT_FIELDS
@@ -71,7 +65,6 @@ _FAILED_STATUSES = frozenset({"failed", "error", "cancelled", "canceled", "expir
 _UTF8_BOM = b"\xef\xbb\xbf"  # begins the first line of files saved by some Windows tools; orjson refuses it
 _MESSAGE_CHARS = 100
 _VALUE_CHARS = 30
-_IMAGE_SEPARATORS = re.compile(r"[;,]")
 _SECONDS_Z = tuple(f"{second:02d}Z" for second in range(60))
 
 
@@ -331,46 +324,9 @@ def detect_csv(header: list[str]) -> list[str]:
     return fields
 
 
-def _bad_number(field: str, text: str, what: str = "a number") -> LineError:
-    return LineError(f"{field} is not {what}: '{_clip(text, _VALUE_CHARS)}'", field)
-
-
-def _number(field: str, text: str) -> float:
-    plain = without_thousands(text)
-    if plain is None:
-        raise _bad_number(field, text)
-    try:
-        number = float(plain)
-    except ValueError:
-        raise _bad_number(field, text) from None
-    if not math.isfinite(number):
-        raise _bad_number(field, text)
-    return number
-
-
-def _count(field: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        number = _number(field, text)
-    if not number.is_integer():
-        raise _bad_number(field, text, "a whole number")
-    return int(number)
-
-
-def _images(field: str, text: str) -> list[str]:
-    # People also write sizes with spaces and the multiplication sign (U+00D7), as in "1024 \u00d7 1024".
-    sizes = (size.replace(" ", "").replace("\u00d7", "x").lower() for size in _IMAGE_SEPARATORS.split(text))
-    return [size for size in sizes if size]
-
-
-_CSV_PARSERS: dict[str, Callable[[str, str], object]] = (
-    dict.fromkeys(COUNT_FIELDS, _count) | dict.fromkeys(NUMBER_FIELDS, _number) | dict.fromkeys(IMAGE_FIELDS, _images)
-)
-
-
 def convert_csv(fields: list[str], record: list[str]) -> Converted:
-    """One CSV row under `fields` (from `detect_csv`): empty cells are absent, numbers parsed, image sizes listed."""
+    """One CSV row under `fields` (from `detect_csv`): empty cells are absent, each other cell by its field's rule
+    (`server.pipeline.fields`, as a Sheets cell)."""
     if len(record) > len(fields) and any(cell.strip() for cell in record[len(fields) :]):
         raise LineError(f"this row has {len(record)} cells; the header has {len(fields)}")
     row: dict[str, Any] = {}
@@ -380,8 +336,10 @@ def convert_csv(fields: list[str], record: list[str]) -> Converted:
         value = cell.strip()
         if not value:
             continue
-        parse = _CSV_PARSERS.get(name)
-        row[name] = value if parse is None else parse(name, value)
+        try:
+            row[name] = field_value(name, value)
+        except FieldError as exc:
+            raise LineError(exc.message, name) from None
     if not row:
         if any(cell.strip() for cell in record):
             raise LineError("no value under a named column")

@@ -17,13 +17,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.keys import Principal
 from server.accounts.views import CatalogViews
 from server.batch.run import estimate_block
 from server.batch.upload import COMPRESSION_LEVEL, read_block
-from server.db import entries
 from server.db.database import Database
-from server.db.tables import Account, BatchFile, BatchFileBlock, BatchResult, BatchTask
+from server.db.tables import BatchFile, BatchFileBlock, BatchResult, BatchTask
 
 log = logging.getLogger("server.batch")
 
@@ -69,12 +67,12 @@ def run_block(db: Database, views: CatalogViews, task_id: str, block_no: int) ->
             return  # delivered again after it was done
         stored = session.get(BatchFile, task.file_id)
         block = session.get(BatchFileBlock, (task.file_id, block_no))
-        account = session.get(Account, task.account_id)
-        assert stored is not None and block is not None and account is not None
-        version, shipped_generation = entries.catalog_state(session.connection())
-        principal = Principal(account.id, account.name, account.is_admin, key_hash="")
+        assert stored is not None and block is not None
+        account_id = task.account_id
         records, fmt, fields, first_line = read_block(block.data), stored.format, stored.csv_fields, block.first_line
-    pipeline = views.view(principal, version, shipped_generation).pipeline
+    caller = views.caller(account=account_id)
+    assert caller is not None  # an account's tasks go with it
+    pipeline = caller.view.pipeline
     results, completed, failed = estimate_block(pipeline, records, fmt=fmt, csv_fields=fields, first_line=first_line)
     data = zlib.compress(b"\n".join(results), COMPRESSION_LEVEL)
     try:

@@ -7,9 +7,10 @@ header not counted). A JSONL result line:
      "inference_impact": {...}, "training_impact": {...}, "total_impact": {...}}
 
 or, for a line that could not be estimated, `"status": "failed"` and the wire `Error` object under `"error"`.
-The metrics are the five of `/v1/impact` (`usage_energy_wh`, `usage_emissions_gco2e`, `usage_water_ml`,
-`embodied_emissions_gco2e`, `embodied_water_ml`) with the same values. The CSV has one row per line: object_id,
-line, key, status, the five metrics of the total, then error_code, error_message, error_field.
+The impacts are the spec's five components of `/v1/impact` (`server.pipeline.metrics.WIRE_COMPONENTS`) with the
+same values. The CSV has one row per line: object_id, line, key, status, the five components of the total, then
+error_code, error_message, error_field. Asked for `metrics` (names as a sheet's `metric` argument gives them), a
+JSONL line also has `"metrics": {name: value}` and the CSV has those columns in place of the five.
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from sqlalchemy import select
 from server.batch.upload import BLOCK_LINES
 from server.db.database import Database
 from server.db.tables import BatchResult
-from server.engine import Impacts
+from server.pipeline.metrics import WIRE_COMPONENTS, from_stored, row_reader, wire
 
-# The five metrics, in the order `run.py` stores them (an `Impacts` as a JSON array).
-METRICS: tuple[str, ...] = Impacts._fields
-CSV_COLUMNS = ("object_id", "line", "key", "status", *METRICS, "error_code", "error_message", "error_field")
+FIXED_COLUMNS = ("object_id", "line", "key", "status")
+ERROR_COLUMNS = ("error_code", "error_message", "error_field")
 
 
 def object_id(task_id: str, line: int) -> str:
@@ -44,11 +44,7 @@ def split_object_id(value: str) -> tuple[str, int] | None:
     return task_id, int(line)
 
 
-def _metrics(values: list[float]) -> dict[str, float]:
-    return dict(zip(METRICS, values, strict=True))
-
-
-def wire_result(task_id: str, stored: list[Any]) -> dict[str, Any]:
+def wire_result(task_id: str, stored: list[Any], metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
     """A stored result (`run.py`: `[line, key, inference, training]` or `[line, key, None, None, error]`)."""
     line, key, inference, training = stored[:4]
     out: dict[str, Any] = {"object_id": object_id(task_id, line), "line": line, "key": key}
@@ -56,10 +52,13 @@ def wire_result(task_id: str, stored: list[Any]) -> dict[str, Any]:
         out["status"] = "failed"
         out["error"] = stored[4]
         return out
+    inference, training = from_stored(inference), from_stored(training)
     out["status"] = "completed"
-    out["inference_impact"] = _metrics(inference)
-    out["training_impact"] = _metrics(training)
-    out["total_impact"] = _metrics([a + b for a, b in zip(inference, training, strict=True)])
+    out["inference_impact"] = wire(inference)
+    out["training_impact"] = wire(training)
+    out["total_impact"] = wire(inference + training)
+    if metrics is not None:
+        out["metrics"] = dict(zip(metrics, row_reader(metrics)(inference, training), strict=True))
     return out
 
 
@@ -77,22 +76,25 @@ def _blocks(db: Database, task_id: str) -> Iterator[list[bytes]]:
         block_no += 1
 
 
-def jsonl_lines(db: Database, task_id: str) -> Iterator[bytes]:
+def jsonl_lines(db: Database, task_id: str, metrics: tuple[str, ...] | None = None) -> Iterator[bytes]:
     for block in _blocks(db, task_id):
-        yield b"".join(orjson.dumps(wire_result(task_id, orjson.loads(line))) + b"\n" for line in block)
+        yield b"".join(orjson.dumps(wire_result(task_id, orjson.loads(line), metrics)) + b"\n" for line in block)
 
 
-def csv_lines(db: Database, task_id: str) -> Iterator[bytes]:
+def csv_lines(db: Database, task_id: str, metrics: tuple[str, ...] | None = None) -> Iterator[bytes]:
+    """The CSV: the five components of each total, or the `metrics` asked for."""
+    shown = WIRE_COMPONENTS if metrics is None else metrics
+    values_of = "total_impact" if metrics is None else "metrics"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((*FIXED_COLUMNS, *shown, *ERROR_COLUMNS))
     yield buffer.getvalue().encode()
     for block in _blocks(db, task_id):
         buffer.seek(0)
         buffer.truncate()
         for line in block:
-            result = wire_result(task_id, orjson.loads(line))
-            total = result.get("total_impact")
+            result = wire_result(task_id, orjson.loads(line), metrics)
+            values = result.get(values_of)
             error = result.get("error") or {}
             details = error.get("details") or {}
             writer.writerow(
@@ -101,7 +103,7 @@ def csv_lines(db: Database, task_id: str) -> Iterator[bytes]:
                     result["line"],
                     result["key"] or "",
                     result["status"],
-                    *((total[name] for name in METRICS) if total else ("",) * len(METRICS)),
+                    *((values[name] for name in shown) if values else ("",) * len(shown)),
                     error.get("code", ""),
                     error.get("message", ""),
                     details.get("field", ""),

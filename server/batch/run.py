@@ -2,12 +2,13 @@
 
 Records are converted by their file's format (`server.batch.formats`), validated as `ImpactRow`s and estimated by
 the pipeline every entry point uses. Rows that differ only in their token counts (most of an OpenAI batch output
-file: a few models, many requests) are validated and resolved once (`Pipeline.run_token_counts`); each still gets
-exactly what `/v1/impact` gives it.
+file: a few models, many requests) are validated and resolved once (`server.pipeline.run.estimate_groups`); each
+still gets exactly what `/v1/impact` gives it.
 
-A result is stored compactly, as a JSON array: `[line, key, inference, training]` with the two impacts as the five
-metrics in `Impacts` order, or `[line, key, null, null, error]` with the wire `Error` object. `results.py` turns
-them into the documented JSONL and CSV lines.
+A result is stored compactly, as a JSON array: `[line, key, inference, training]` with the two impacts as objects
+of their components by name (`server.pipeline.metrics.stored`: a task stays readable when a component is added),
+or `[line, key, null, null, error]` with the wire `Error` object. `results.py` turns them into the documented JSONL
+and CSV lines.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from server.batch import formats
-from server.errors import from_validation_error
-from server.pipeline.errors import RowError
-from server.pipeline.run import Pipeline
+from server.pipeline.errors import RowError, first_problem
+from server.pipeline.metrics import stored
+from server.pipeline.run import Counts, Pipeline, estimate_groups
 from server.schemas.impact import TOKEN_FIELDS, ImpactRow, token_count
 
 # Checked per line and kept out of a group's key: the counts, and the time, of which the estimate uses only the
@@ -33,8 +34,6 @@ _TIME_CHECK = TypeAdapter(ImpactRow.model_fields["utc_datetime"].rebuild_annotat
 # result is that error. Only `POST /v1/batch` with a sheet's table writes it.
 LINE_ERROR_FIELD = "__error__"
 
-Counts = tuple[int | None, int | None]
-
 
 def _error(code: str, message: str, field: str | None = None, reason: str | None = None) -> dict[str, Any]:
     return RowError(code, message, field, reason).to_wire()
@@ -42,7 +41,7 @@ def _error(code: str, message: str, field: str | None = None, reason: str | None
 
 def _validation_error(exc: ValidationError) -> dict[str, Any]:
     """The row's first problem, said as `/v1/impact` says a bad field (`input_tokens: ...`)."""
-    problem = from_validation_error(exc)
+    problem = first_problem(exc)
     return _error("INVALID_ROW", problem.message, problem.field, problem.reason)
 
 
@@ -127,19 +126,17 @@ def estimate_block(
         group[1].append(index)
         group[2].append(counts)
 
-    for group_fields, indices, group_counts in groups.values():
-        try:
-            template = ImpactRow.model_validate(group_fields)
-        except ValidationError as exc:
-            error = _validation_error(exc)
+    for _, indices, outcome in estimate_groups(pipeline, groups.values()):
+        if isinstance(outcome, ValidationError):
+            error = _validation_error(outcome)
             for index in indices:
                 results[index] = [first_line + index, converted[index].key, None, None, error]
             continue
-        for index, result in zip(indices, pipeline.run_token_counts(template, group_counts), strict=True):
+        for index, result in zip(indices, outcome, strict=True):
             if result.error is not None:
                 results[index] = [first_line + index, converted[index].key, None, None, result.error.to_wire()]
             else:
-                inference, training = tuple(result.inference), tuple(result.training)
+                inference, training = stored(result.inference), stored(result.training)
                 results[index] = [first_line + index, converted[index].key, inference, training]
     failed = [result[2] for result in results].count(None)
     return [orjson.dumps(result) for result in results], len(results) - failed, failed

@@ -24,7 +24,7 @@ from server.batch import formats
 from server.db.database import Database
 from server.db.entries import stamp
 from server.db.tables import BatchFile, BatchFileBlock
-from server.errors import BadRequest, PayloadTooLarge
+from server.pipeline.errors import InputError, InputTooLarge
 
 BLOCK_LINES = 10_000  # records per block: the unit of storage, of work for a job, and of results
 READ_BYTES = 1 << 20
@@ -68,7 +68,7 @@ class _Counter:
                 return
             self.total += len(chunk)
             if self.total > self.limit:
-                raise PayloadTooLarge(
+                raise InputTooLarge(
                     f"the file is larger than the {self.limit:,}-byte limit (MAX_UPLOAD_BYTES); split it",
                     reason="file_too_large",
                 )
@@ -115,7 +115,7 @@ def store_upload(
     lines = _lines(counter.chunks())
     first = next((line for line in lines if line.strip()), None)
     if first is None:
-        raise BadRequest("the file is empty: send JSONL (one JSON object per line) or CSV with a header", field="file")
+        raise InputError("the file is empty: send JSONL (one JSON object per line) or CSV with a header", field="file")
     rest = _chain(first, lines)
     csv_fields: list[str] | None = None
     records: Iterator[bytes]
@@ -123,18 +123,18 @@ def store_upload(
         rows = _csv_records(rest)
         header = next(rows, None)
         if header is None:
-            raise BadRequest("the CSV file has no header row", field="file")
+            raise InputError("the CSV file has no header row", field="file")
         try:
             csv_fields = formats.detect_csv(header)
         except formats.FormatError as exc:
-            raise BadRequest(f"CSV header: {exc}", field="file", reason="bad_csv_header") from exc
+            raise InputError(f"CSV header: {exc}", field="file", reason="bad_csv_header") from exc
         format_name = formats.LineFormat.CSV.value
         records = (orjson.dumps(row) for row in rows)
     else:
         try:
             format_name = formats.detect_jsonl(first.strip()).value
         except formats.FormatError as exc:
-            raise BadRequest(str(exc), field="file", reason="unknown_format") from exc
+            raise InputError(str(exc), field="file", reason="unknown_format") from exc
         records = _jsonl_records(rest)
     return _store(
         db, account_id=account_id, name=name, fmt=format_name, csv_fields=csv_fields, records=records, counter=counter
@@ -192,7 +192,7 @@ def _store(
             lines += len(block)
             blocks += 1
         if lines == 0:
-            raise BadRequest("the file has no records after its header", field="file")
+            raise InputError("the file has no records after its header", field="file")
         with db.write() as session:
             stored = session.get(BatchFile, file_id)
             assert stored is not None

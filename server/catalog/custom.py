@@ -25,8 +25,8 @@ from server.catalog.store import (
     model_spec,
     training_spec,
 )
+from server.catalog.tasks import TASK_KINDS
 from server.engine import TaskKind
-from server.pipeline.tasks import TASK_KINDS
 
 # Assumptions for a saved GPU that gives only the spec's fields (all from server/catalog/data/gpus.csv conventions):
 CUSTOM_GPU_MEMORY_GB = 80.0  # an H100-class part, the most common serving GPU in the shipped catalog

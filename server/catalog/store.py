@@ -32,6 +32,7 @@ from server.engine.constants import (
     DEFAULT_PX_PER_LATENT_TOKEN,
     DEFAULT_TEMPORAL_COMPRESSION,
 )
+from server.schemas.impact import image_dimensions
 
 WORLD = "ZZ"  # ISO 3166 user-assigned code: our world-average grid row
 CATALOG_CUSTOMER_ID = 0
@@ -68,8 +69,7 @@ class CatalogNode:
 def model_spec(row: ModelRow) -> ModelSpec:
     width, height = 1024, 1024
     if row.default_resolution:
-        w, h = row.default_resolution.split("x")
-        width, height = int(w), int(h)
+        width, height = image_dimensions(row.default_resolution)
     # A blank diffusion architecture cell takes the engine's documented default (server/engine/constants.py).
     return ModelSpec(
         total_params_b=row.total_params_billions,

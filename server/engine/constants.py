@@ -4,11 +4,16 @@ J_PER_WH = 3600.0
 J_PER_KWH = 3_600_000.0
 ML_PER_L = 1000.0
 G_PER_KG = 1000.0
+WH_PER_KWH = 1000.0
 SECONDS_PER_YEAR = 365.25 * 86400.0
 
-# Median GPU draw while serving, as a fraction of TDP: ML.ENERGY Benchmark v3 (Chung et al., NeurIPS 2025
-# D&B), median of measured avg_power_w / (num_gpus x TDP) over its LLM configurations (METHODOLOGY.md: ~0.71).
-GPU_SERVING_POWER_FRACTION = 0.71
+# The median GPU draw while serving, as a fraction of TDP, is a fitted value: catalog/calibration.csv's
+# `gpu_serving_power_fraction` (bench/derive_calibration.py), read into `Calibration`; no copy lives here.
+
+# Dense BF16 peak of the reference GPU (REFERENCE_GPU_POWER_W's H100 SXM), the unmeasured-GPU diffusion factor's
+# yardstick: NVIDIA H100 Tensor Core GPU datasheet, 1,979 TFLOPS BF16 with sparsity, halved and rounded down
+# (catalog/gpus.csv's h100 row keeps 989.5; the engine's figures were fitted with 989).
+H100_PEAK_TFLOPS_BF16 = 989.0
 
 # Prefill is compute-bound: 2 x active parameters FLOPs per input token (Kaplan et al. 2020, "Scaling Laws
 # for Neural Language Models", forward pass ~ 2N FLOPs/token), run at this model-FLOPs utilisation.

@@ -50,8 +50,7 @@ def diffusion_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
     fitted = calibration.diffusion_gpu_factors.get(gpu.id)
     if fitted is not None:
         return fitted
-    h100_tflops = 989.0  # NVIDIA H100 SXM datasheet, dense BF16
-    return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) * (h100_tflops / gpu.peak_tflops_bf16)
+    return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) * (c.H100_PEAK_TFLOPS_BF16 / gpu.peak_tflops_bf16)
 
 
 def decode_j_per_token(
@@ -128,7 +127,7 @@ def training_per_request(training: TrainingSpec) -> Impacts:
         return ZERO_IMPACTS
     n = training.lifetime_requests
     return Impacts(
-        usage_energy_wh=training.usage_energy_kwh * 1000.0 / n,
+        usage_energy_wh=training.usage_energy_kwh * c.WH_PER_KWH / n,
         usage_emissions_gco2e=training.usage_emissions_kgco2e * c.G_PER_KG / n,
         usage_water_ml=training.usage_water_l * c.ML_PER_L / n,
         embodied_emissions_gco2e=training.embodied_emissions_kgco2e * c.G_PER_KG / n,

@@ -63,7 +63,7 @@ def embodied_per_node_second(node: NodeSpec, gpu_count: int) -> tuple[float, flo
 def site_factors(site: SiteSpec) -> tuple[float, float, float]:
     """(facility Wh, gCO2e, mL water) per IT joule: PUE, grid intensity, on-site WUE + generation water."""
     facility_wh = site.pue / c.J_PER_WH
-    facility_kwh = facility_wh / 1000.0
+    facility_kwh = facility_wh / c.WH_PER_KWH
     gco2e = facility_kwh * site.gco2e_per_kwh
     water_ml = (site.wue_l_per_kwh / c.J_PER_KWH + facility_kwh * site.grid_water_l_per_kwh) * c.ML_PER_L
     return facility_wh, gco2e, water_ml

@@ -3,41 +3,29 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from server.catalog.store import Catalog
+from server.catalog.tasks import DEFAULT_TASK, task_kind
 from server.engine import Impacts, TaskKind, Workload, estimate
 from server.engine.constants import VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
+from server.pipeline.metrics import ZERO_WIRE, Totals, wire
 from server.pipeline.resolve import Resolved, resolve, resolve_key
-from server.pipeline.tasks import DEFAULT_TASK, task_kind
-from server.schemas.impact import ImpactRow
+from server.schemas.impact import ImpactRow, image_dimensions
 
-ZERO_METRICS = {
-    "usage_energy_wh": 0.0,
-    "usage_emissions_gco2e": 0.0,
-    "usage_water_ml": 0.0,
-    "embodied_emissions_gco2e": 0.0,
-    "embodied_water_ml": 0.0,
-}
-
-
-def metrics(impacts: Impacts) -> dict[str, float]:
-    return {
-        "usage_energy_wh": impacts.usage_energy_wh,
-        "usage_emissions_gco2e": impacts.usage_emissions_gco2e,
-        "usage_water_ml": impacts.usage_water_ml,
-        "embodied_emissions_gco2e": impacts.embodied_emissions_gco2e,
-        "embodied_water_ml": impacts.embodied_water_ml,
-    }
+_INPUT_TOKENS = Workload._fields.index("input_tokens")
+_OUTPUT_TOKENS = Workload._fields.index("output_tokens")
 
 
 def _pixels(size: str) -> float:
-    width, height = size.split("x")
-    return float(int(width) * int(height))
+    width, height = image_dimensions(size)
+    return float(width * height)
 
 
 def workload(row: ImpactRow, resolved: Resolved) -> Workload:
@@ -68,19 +56,6 @@ def workload(row: ImpactRow, resolved: Resolved) -> Workload:
         video_frames=video_frames,
         video_frame_pixels=frame_pixels,
     )
-
-
-@dataclass(slots=True)
-class Totals:
-    energy_wh: float = 0.0
-    gco2e: float = 0.0
-    mlh2o: float = 0.0
-    has_errors: bool = False
-
-    def add(self, total: Impacts) -> None:
-        self.energy_wh += total.usage_energy_wh
-        self.gco2e += total.usage_emissions_gco2e + total.embodied_emissions_gco2e
-        self.mlh2o += total.usage_water_ml + total.embodied_water_ml
 
 
 @dataclass(slots=True)
@@ -141,25 +116,50 @@ class Pipeline:
         except RowError as exc:
             return [RowResult(error=exc) for _ in counts]
         prepared = resolved.prepared
-        # `base` with its two counts replaced (Workload's fields 1 and 2), as `workload()` would make them.
-        kind, rest = base.kind, base[3:]
+        # `base` with its two counts replaced, as `workload()` would make them; the counts' places found by name.
+        values = list(base)
+        make = Workload._make
         out: list[RowResult] = []
         append = out.append
         for input_tokens, output_tokens in counts:
-            counted = Workload(kind, float(input_tokens or 0), float(output_tokens or 0), *rest)
-            inference, training, gpu_j = estimate(prepared, counted)
+            values[_INPUT_TOKENS] = float(input_tokens or 0)
+            values[_OUTPUT_TOKENS] = float(output_tokens or 0)
+            inference, training, gpu_j = estimate(prepared, make(values))
             append(RowResult(inference, training, gpu_j, resolved))
         return out
 
 
+Counts = tuple[int | None, int | None]  # (input_tokens, output_tokens) of one row
+# The rows of one group: their shared fields, their positions among the caller's rows, and their token counts.
+Group = tuple[dict[str, Any], Sequence[int], Sequence[Counts]]
+
+
+def estimate_groups(
+    pipeline: Pipeline, groups: Iterable[Group]
+) -> Iterator[tuple[dict[str, Any], Sequence[int], list[RowResult] | ValidationError]]:
+    """Each group of rows that differ only in their token counts (a sheet's long range, an OpenAI batch file's few
+    models), validated and resolved once: (its fields, its positions, one result per row or why it is invalid).
+
+    The one grouped estimate of the Sheets and batch entry points; each row still gets exactly what
+    `/v1/impact` gives it.
+    """
+    for fields, indices, counts in groups:
+        try:
+            template = ImpactRow.model_validate(fields)
+        except ValidationError as exc:
+            yield fields, indices, exc
+            continue
+        yield fields, indices, pipeline.run_token_counts(template, counts)
+
+
 def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:
     if result.error is not None:
-        return {"total_impact": dict(ZERO_METRICS), "error": result.error.to_wire()}
+        return {"total_impact": dict(ZERO_WIRE), "error": result.error.to_wire()}
     out: dict[str, Any] = {
-        "inference_impact": metrics(result.inference),
-        "training_impact": metrics(result.training),
-        "fine_tuning_impact": dict(ZERO_METRICS),
-        "total_impact": metrics(result.total),
+        "inference_impact": wire(result.inference),
+        "training_impact": wire(result.training),
+        "fine_tuning_impact": dict(ZERO_WIRE),
+        "total_impact": wire(result.total),
     }
     if debug and result.resolved is not None:
         out["debug"] = debug_info(result, elapsed_ms)

@@ -19,6 +19,14 @@ from server.schemas.enums import RowTask
 MAX_ROWS = 1000
 
 ImageSize = Annotated[str, Field(pattern=r"^\d{1,4}x\d{1,4}$", examples=["1024x1024"])]
+
+
+def image_dimensions(size: str) -> tuple[int, int]:
+    """(width, height) of a valid `ImageSize` such as `1024x768`."""
+    width, height = size.split("x")
+    return int(width), int(height)
+
+
 Code2 = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", examples=["US"])]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
 

@@ -4,13 +4,12 @@
 apply to every line; ranges must all have the same height, which is the number of lines. `SCOPE3_IMPACT_TABLE`
 gets one range whose first row names the fields. A line becomes a `ParsedLine` (its `ImpactRow` fields, with the
 token counts apart so that lines differing only in counts share the rest), `None` when every cell it reads from a
-range is blank (the sheet's empty rows), or a `CellError` saying what is wrong with it. Token counts are checked
+range is blank (the sheet's empty rows), or a `FieldError` saying what is wrong with it. Token counts are checked
 against `ImpactRow`'s own limits here; everything else is validated with the row.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -18,18 +17,15 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from server.catalog.names import close_matches, did_you_mean
-from server.catalog.store import Catalog
-from server.errors import BadRequest
+from server.pipeline import fields as cells
+from server.pipeline.errors import InputError
+from server.pipeline.fields import Places
 from server.schemas.impact import (
-    COUNT_FIELDS,
     FLAT_FIELDS,
-    IMAGE_FIELDS,
-    NUMBER_FIELDS,
     TOKEN_FIELDS,
     header_field,
     token_count,
 )
-from server.sheets import cells
 from server.sheets.errors import describe
 
 MAX_LINES = 10_000
@@ -46,7 +42,7 @@ class ParsedLine(NamedTuple):
     output_tokens: int | None
 
 
-Line = ParsedLine | None | cells.CellError
+Line = ParsedLine | None | cells.FieldError
 # A cell's conversion: the fields it gives, or (for a token-count column) the count.
 Converter = Callable[[Any], Any]
 FieldConverter = Callable[[Any, str], Any]
@@ -54,62 +50,8 @@ FieldConverter = Callable[[Any, str], Any]
 # SCOPE3_IMPACT's arguments, in order (`metric` travels beside them).
 FUNCTION_ARGUMENTS = ("model", "input_tokens", "output_tokens", "task", "hosting", "location")
 
-CONVERTERS: dict[str, FieldConverter] = {
-    **dict.fromkeys(COUNT_FIELDS, cells.count),
-    **dict.fromkeys(NUMBER_FIELDS, cells.number),
-    **dict.fromkeys(IMAGE_FIELDS, cells.image_sizes),
-    "utc_datetime": cells.timestamp,
-    "task": cells.task,
-}
 # Besides the row's flat fields, a table may name these (SCOPE3_IMPACT's spellings of hosting and place).
 PLACE_COLUMNS = ("hosting", "location")
-_COUNTRY_REGION = re.compile(r"^([A-Za-z]{2})[-_ ]([A-Za-z]{2})$")
-
-
-class Places:
-    """`hosting` and `location` spellings resolved against the caller's catalog, memoised for one request."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self._hosting: dict[str, dict[str, str] | cells.CellError] = {}
-
-    def hosting(self, value: Any, field: str = "hosting") -> dict[str, str]:
-        """A managed service (`aws-bedrock`), a node id, or `cloud:instance` (`aws:p4d.24xlarge`)."""
-        spelled = cells.text(value, field)
-        found = self._hosting.get(spelled)
-        if found is None:
-            found = self._find_hosting(spelled, field)
-            self._hosting[spelled] = found
-        if isinstance(found, cells.CellError):
-            raise found
-        return found
-
-    def _find_hosting(self, spelled: str, field: str) -> dict[str, str] | cells.CellError:
-        catalog = self.catalog
-        if catalog.find_service(spelled) is not None:
-            return {"managed_service_id": spelled}
-        if catalog.find_node(spelled) is not None:
-            return {"node_id": spelled}
-        if ":" in spelled:
-            cloud, instance = spelled.split(":", 1)
-            if catalog.find_instance(cloud, instance) is not None:
-                return {"cloud_id": cloud, "cloud_instance_id": instance}
-        hint = did_you_mean(close_matches(spelled, catalog.service_keys) + catalog.suggest_nodes(spelled)[:2])
-        return cells.CellError(field, f"{spelled!r} is not a managed service, node or cloud:instance{hint}")
-
-    @staticmethod
-    def location(value: Any, field: str = "location") -> dict[str, str]:
-        """A country (`FR`), a country and region (`US-NY`), a cloud region (`us-east-1`) or `cloud:region`."""
-        spelled = cells.text(value, field)
-        if len(spelled) == 2 and spelled.isalpha():
-            return {"country": spelled.upper()}
-        pair = _COUNTRY_REGION.match(spelled)
-        if pair:
-            return {"country": pair.group(1).upper(), "region": pair.group(2).upper()}
-        if ":" in spelled:
-            cloud, region = spelled.split(":", 1)
-            return {"cloud_id": cloud.strip(), "cloud_region": region.strip()}
-        return {"cloud_region": spelled}
 
 
 def _column(value: Any, name: str) -> list[Any] | None:
@@ -124,7 +66,7 @@ def _column(value: Any, name: str) -> list[Any] | None:
     for row in value:
         cells_in_row = row if isinstance(row, list) else [row]
         if len(cells_in_row) > 1:
-            raise BadRequest(
+            raise InputError(
                 f"{name}: give a single column (the range has {len(cells_in_row)} columns)",
                 field=name,
                 reason="not_one_column",
@@ -134,7 +76,7 @@ def _column(value: Any, name: str) -> list[Any] | None:
 
 
 def _convert(values: Sequence[Any], convert: Converter) -> list[Any]:
-    """Each cell of one column converted (None when blank; a `CellError` when bad), each distinct cell once."""
+    """Each cell of one column converted (None when blank; a `FieldError` when bad), each distinct cell once."""
     memo: dict[Any, Any] = {}
     out: list[Any] = []
     append = out.append
@@ -156,7 +98,7 @@ def _convert(values: Sequence[Any], convert: Converter) -> list[Any]:
         if found is None:
             try:
                 found = convert(value)
-            except cells.CellError as exc:
+            except cells.FieldError as exc:
                 found = exc
             memo[key] = found
         append(found)
@@ -171,7 +113,7 @@ def _token_converter(field: str) -> Converter:
         try:
             token_count(field, number)
         except ValidationError as exc:
-            raise cells.CellError(field, describe(exc.errors(include_url=False)[0], number)) from exc
+            raise cells.FieldError(field, describe(exc.errors(include_url=False)[0], number)) from exc
         return number
 
     return convert
@@ -207,10 +149,10 @@ def _assemble(columns: list[Column], *, ranged: Sequence[int], required: int | N
             not every and all(values[position] is None for position in ranged)
         ):
             append(None)
-        elif cells.CellError in map(type, values):
-            append(next(value for value in values if isinstance(value, cells.CellError)))
+        elif cells.FieldError in map(type, values):
+            append(next(value for value in values if isinstance(value, cells.FieldError)))
         elif required is not None and values[required] is None:
-            append(cells.CellError("model", "blank (give a model id such as gpt-4o)"))
+            append(cells.FieldError("model", "blank (give a model id such as gpt-4o)"))
         else:
             # The fields stay in argument order, blanks included: equal tuples for lines that differ only in counts.
             append(ParsedLine(fields_of(values), count_in, count_out))
@@ -224,7 +166,7 @@ def _argument_converters(places: Places) -> dict[str, Converter]:
         "output_tokens": _token_converter("output_tokens"),
         "task": lambda value: (("task", cells.task(value)),),
         "hosting": lambda value: tuple(places.hosting(value).items()),
-        "location": lambda value: tuple(places.location(value).items()),
+        "location": lambda value: tuple(cells.location(value).items()),
     }
 
 
@@ -236,20 +178,20 @@ def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
     """`SCOPE3_IMPACT`'s arguments as lines."""
     unknown = [name for name in args if name not in FUNCTION_ARGUMENTS]
     if unknown:
-        raise BadRequest(
+        raise InputError(
             f"args: unknown argument {unknown[0]!r}; SCOPE3_IMPACT takes {', '.join(FUNCTION_ARGUMENTS)}",
             field=f"args.{unknown[0]}",
             reason="unknown_argument",
         )
     if "model" not in args:
-        raise BadRequest("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
+        raise InputError("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
     ranges = {name: column for name, value in args.items() if (column := _column(value, name)) is not None}
     heights = {name: len(column) for name, column in ranges.items()}
     # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
     tallest = max(heights.values(), default=1)
     if len({height for height in heights.values() if height != 1}) > 1:
         shown = ", ".join(f"{name} {height}" for name, height in heights.items())
-        raise BadRequest(
+        raise InputError(
             f"ranges of different heights ({shown} rows): give every range the same rows",
             field=next(iter(heights)),
             reason="range_heights",
@@ -279,7 +221,7 @@ def _header_field(cell: Any, index: int) -> str | None:
     if key in FLAT_FIELDS or key in PLACE_COLUMNS:
         return key
     hint = did_you_mean(close_matches(key, {name: name for name in (*sorted(FLAT_FIELDS), *PLACE_COLUMNS)}))
-    raise BadRequest(
+    raise InputError(
         f"table: column {index + 1} is headed {spelled!r}, which is not an impact-row field{hint}",
         field=f"table.0.{index}",
         reason="unknown_column",
@@ -292,20 +234,20 @@ def _field_converter(field: str, places: Places) -> Converter:
     if field == "hosting":
         return lambda value: tuple(places.hosting(value).items())
     if field == "location":
-        return lambda value: tuple(places.location(value).items())
-    convert: FieldConverter = CONVERTERS.get(field, cells.text)
+        return lambda value: tuple(cells.location(value).items())
+    convert: FieldConverter = cells.RULES.get(field, cells.text)
     return lambda value: ((field, convert(value, field)),)
 
 
 def table_lines(table: Sequence[Any], places: Places, *, max_lines: int = MAX_LINES) -> list[Line]:
     """`SCOPE3_IMPACT_TABLE`'s range as lines: the first row names the fields, each later row is one line."""
     if not table or not isinstance(table[0], list):
-        raise BadRequest(
+        raise InputError(
             "table: give a range whose first row names the fields (model_id, input_tokens, ...)", field="table"
         )
     header = [_header_field(cell, index) for index, cell in enumerate(table[0])]
     if not any(header):
-        raise BadRequest("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
+        raise InputError("table: the first row must name the fields (model_id, input_tokens, ...)", field="table")
     rows = [row if isinstance(row, list) else [row] for row in table[1:]]
     _check_count(len(rows), max_lines)
     columns = [
@@ -321,7 +263,7 @@ def table_lines(table: Sequence[Any], places: Places, *, max_lines: int = MAX_LI
 
 def _check_count(count: int, max_lines: int = MAX_LINES) -> None:
     if count > max_lines:
-        raise BadRequest(
+        raise InputError(
             f"at most {max_lines} lines per call (got {count}); split the range",
             field="lines",
             reason="too_many_lines",

@@ -1,7 +1,7 @@
 """Sheet lines through the pipeline, to the 2-D array a custom function returns.
 
 Lines that differ only in their token counts (a long range of one model, task, hosting and place) are validated
-and resolved once, then estimated per line (`Pipeline.run_token_counts`); every line still gets exactly what
+and resolved once, then estimated per line (`server.pipeline.run.estimate_groups`); every line still gets exactly what
 `/v1/impact` gives the same row.
 """
 
@@ -11,12 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from server.pipeline.run import Pipeline
-from server.schemas.impact import ImpactRow
-from server.sheets.cells import CellError
+from server.pipeline.fields import FieldError
+from server.pipeline.metrics import row_reader
+from server.pipeline.run import Pipeline, estimate_groups
 from server.sheets.errors import validation_message
 from server.sheets.lines import Fragment, Line
-from server.sheets.metrics import row_reader
 
 ERROR_PREFIX = "#ERROR "
 
@@ -36,7 +35,7 @@ def estimate_lines(
     for index, line in enumerate(lines):
         if line is None:
             continue
-        if isinstance(line, CellError):
+        if isinstance(line, FieldError):
             out[index] = error_row(line.message, width)
             failed += 1
             continue
@@ -47,17 +46,18 @@ def estimate_lines(
         group[1].append((line.input_tokens, line.output_tokens))
 
     row_of = row_reader(columns)
-    for fields, (indices, counts) in groups.items():
-        values = {name: value for fragment in fields if fragment is not None for name, value in fragment}
-        try:
-            row = ImpactRow.model_validate(values)
-        except ValidationError as exc:
-            message = validation_message(exc, values, table_form=table_form)
+    as_fields = (
+        ({name: value for fragment in fields if fragment is not None for name, value in fragment}, indices, counts)
+        for fields, (indices, counts) in groups.items()
+    )
+    for values, indices, outcome in estimate_groups(pipeline, as_fields):
+        if isinstance(outcome, ValidationError):
+            message = validation_message(outcome, values, table_form=table_form)
             for index in indices:
                 out[index] = error_row(message, width)
             failed += len(indices)
             continue
-        for index, result in zip(indices, pipeline.run_token_counts(row, counts), strict=True):
+        for index, result in zip(indices, outcome, strict=True):
             if result.error is not None:
                 out[index] = error_row(result.error.message, width)
                 failed += 1

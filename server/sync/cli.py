@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
 
     from server.catalog.store import Catalog
+    from server.settings import Settings
 
 DESCRIPTION = """\
 Write the model catalog into the tabs "Models", "GPUs" and "Nodes" of a Google spreadsheet: one row per entry,
@@ -84,26 +85,18 @@ def spreadsheet_key(text: str) -> str:
     return extract_id_from_url(text)
 
 
-def account_catalog(database_url: str, shipped: Catalog, account: str) -> Catalog:
+def account_catalog(settings: Settings, account: str) -> Catalog:
     """The catalog `account` sees: global entries (shipped and admin-saved) and its own saved entries."""
-    from server.accounts.keys import principal_for_account
-    from server.accounts.views import CatalogViews
-    from server.catalog.store import Catalog
-    from server.db import entries
-    from server.db.database import Database
+    from server.services import build_services
 
-    db = Database(database_url)
+    services = build_services(settings, with_queue=False)
     try:
-        db.migrate()
-        with db.read() as session:
-            principal = principal_for_account(session, account)
-            version, generation = entries.catalog_state(session)
-        if principal is None:
+        caller = services.views.caller(account=account)
+        if caller is None:
             raise ValueError(f"no account named {account!r} (see `python -m server list-keys`)")
-        views = CatalogViews(db, shipped=shipped, reload=lambda: Catalog(shipped.dir))
-        return views.view(principal, version, generation).catalog
+        return caller.view.catalog
     finally:
-        db.dispose()
+        services.db.dispose()
 
 
 def run_cli(args: argparse.Namespace, *, adapter: BaseAdapter | None = None) -> int:
@@ -126,7 +119,7 @@ def run_cli(args: argparse.Namespace, *, adapter: BaseAdapter | None = None) -> 
         settings = load_settings()
         catalog = load_catalog(settings.CATALOG_DIR)
         if args.account:
-            catalog = account_catalog(settings.DATABASE_URL, catalog, args.account)
+            catalog = account_catalog(settings, args.account)
         connection = connect(args.credentials, adapter=adapter)
         report = sync_catalog(connection.client, key, global_entries(catalog), policy=policy)
     except SyncError as exc:

@@ -230,7 +230,7 @@ describe('a 300-row sheet as a batch, with a job queue and a batch worker', { sk
     gas.takeRequests();
     assert.deepEqual(gas.run('writeBatchResults'), { sheet: 'Usage impacts', rows: 297, failed: 4 });
     const [download] = gas.takeRequests();
-    assert.equal(download.url, `${server.url}/v1/batch/task/${task.task_id}/results?format=csv`);
+    assert.equal(download.url, `${server.url}/v1/batch/task/${task.task_id}/results?format=csv&metric=`);
     const written = gas.spreadsheet.getSheetByName('Usage impacts');
     assert.equal(written.getLastRow(), DATA_ROWS + 1);
     assert.equal(written.getLastColumn(), 4);
