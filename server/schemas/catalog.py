@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.schemas.enums import DataType, SpecTask
 
 PAGE_SIZE_MAX = 100
+PAGE_MAX = 1_000_000
 
 
 class Model(BaseModel):
@@ -95,6 +96,26 @@ class NodeResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nodes: Annotated[list[Node], Field(max_length=PAGE_SIZE_MAX)]
+
+
+# --- list queries ---------------------------------------------------------------------------------------------
+
+
+class PageQuery(BaseModel):
+    page: Annotated[int, Field(ge=1, le=PAGE_MAX, description="1-based page")] = 1
+    limit: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="items per page, at most 100")] = PAGE_SIZE_MAX
+
+
+class ModelListQuery(PageQuery):
+    family: str | None = None
+
+
+class NodeListQuery(PageQuery):
+    service: str | None = None
+    cloud: str | None = None
+    custom: bool | None = None
+    gpu: str | None = None
+    instance: str | None = None
 
 
 # --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------

@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--account",
         metavar="NAME",
         help="write what this account sees (the global catalog plus its own models, GPUs and nodes, from "
-        "DATABASE_URL); default: the global catalog only",
+        "DATABASE_URL); default: the global catalog (the shipped one with the admins' edits from DATABASE_URL)",
     )
     parser.add_argument("--timeout", type=_positive, default=30.0, metavar="S", help="per request (default 30)")
     parser.add_argument("--attempts", type=int, default=6, metavar="N", help="tries per request (default 6)")
@@ -84,8 +84,10 @@ def spreadsheet_key(text: str) -> str:
     return extract_id_from_url(text)
 
 
-def account_catalog(database_url: str, shipped: Catalog, account: str) -> Catalog:
-    """The catalog `account` sees: global entries (shipped and admin-saved) and its own saved entries."""
+def viewed_catalog(database_url: str, shipped: Catalog, account: str | None) -> Catalog:
+    """What the sync writes: the global view (shipped entries with the admins' edits, from the database), or
+    with `account`, what that account sees (the global view and its own saved entries)."""
+    from server.accounts.editing import global_catalog
     from server.accounts.keys import principal_for_account
     from server.accounts.views import CatalogViews
     from server.catalog.store import Catalog
@@ -95,12 +97,14 @@ def account_catalog(database_url: str, shipped: Catalog, account: str) -> Catalo
     db = Database(database_url)
     try:
         db.migrate()
+        views = CatalogViews(db, shipped=shipped, reload=lambda: Catalog(shipped.dir))
+        if account is None:
+            return global_catalog(views)
         with db.read() as session:
             principal = principal_for_account(session, account)
             version, generation = entries.catalog_state(session)
         if principal is None:
             raise ValueError(f"no account named {account!r} (see `python -m server list-keys`)")
-        views = CatalogViews(db, shipped=shipped, reload=lambda: Catalog(shipped.dir))
         return views.view(principal, version, generation).catalog
     finally:
         db.dispose()
@@ -124,9 +128,7 @@ def run_cli(args: argparse.Namespace, *, adapter: BaseAdapter | None = None) -> 
         key = spreadsheet_key(args.spreadsheet)
         policy = RetryPolicy(attempts=args.attempts, deadline_s=args.deadline, timeout_s=args.timeout)
         settings = load_settings()
-        catalog = load_catalog(settings.CATALOG_DIR)
-        if args.account:
-            catalog = account_catalog(settings.DATABASE_URL, catalog, args.account)
+        catalog = viewed_catalog(settings.DATABASE_URL, load_catalog(settings.CATALOG_DIR), args.account)
         connection = connect(args.credentials, adapter=adapter)
         report = sync_catalog(connection.client, key, global_entries(catalog), policy=policy)
     except SyncError as exc:
