@@ -15,8 +15,17 @@ from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 
 from server.api.http import current_pipeline, parse_json
+from server.api.spec import Reply, documented
 from server.errors import ApiError, json_response
 from server.pipeline.run import Pipeline, metrics
+from server.schemas.bigquery import (
+    MAX_ARGUMENTS,
+    MAX_CALLS,
+    MIN_ARGUMENTS,
+    BigQueryError,
+    BigQueryRequest,
+    BigQueryResponse,
+)
 from server.schemas.impact import ImpactRow
 
 log = logging.getLogger("server.bigquery")
@@ -46,7 +55,6 @@ CALL_ARGUMENTS = (
     "input_audio_seconds",
     "input_steps",
 )
-MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
 ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
 IMAGE_LIST_ARGUMENTS = {"input_images", "output_images"}
 
@@ -122,6 +130,11 @@ def bad_envelope(message: str) -> Response:
 
 
 @bp.post("/")
+@documented(
+    "BigQuery remote function: one impact row per call",
+    body=BigQueryRequest,
+    replies={200: Reply("One reply per call", BigQueryResponse), 400: Reply("Unusable envelope", BigQueryError)},
+)
 def bigquery() -> Response:
     try:
         body = g.json_body if "json_body" in g else parse_json(request.get_data(cache=False))

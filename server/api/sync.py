@@ -17,7 +17,9 @@ from flask import Blueprint, Response, current_app, request
 
 from server.accounts.auth import optional_principal, views
 from server.accounts.editing import global_catalog
+from server.api.spec import Reply, documented
 from server.errors import Forbidden, json_response
+from server.schemas.sync import SyncResponse
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -53,6 +55,11 @@ def _connect(credentials_file: Path | None) -> Connection:
 
 
 @bp.get("/v1/sync/catalog")
+@documented(
+    "App Engine cron (or an admin): write the global catalog into the spreadsheets of SYNC_SPREADSHEETS",
+    replies={200: Reply("Every spreadsheet synced", SyncResponse), 502: Reply("A spreadsheet failed", SyncResponse)},
+    errors=(403,),
+)
 def sync_catalog_cron() -> Response:
     if not _authorised():
         raise Forbidden(

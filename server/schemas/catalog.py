@@ -106,16 +106,25 @@ class PageQuery(BaseModel):
     limit: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="items per page, at most 100")] = PAGE_SIZE_MAX
 
 
-class ModelListQuery(PageQuery):
+class ModelFilters(BaseModel):
     family: str | None = None
 
 
-class NodeListQuery(PageQuery):
+class NodeFilters(BaseModel):
     service: str | None = None
     cloud: str | None = None
     custom: bool | None = None
     gpu: str | None = None
     instance: str | None = None
+
+
+# Filters first, then the page (pydantic orders fields from the last base to the first).
+class ModelListQuery(PageQuery, ModelFilters):
+    pass
+
+
+class NodeListQuery(PageQuery, NodeFilters):
+    pass
 
 
 # --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------
