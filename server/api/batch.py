@@ -59,7 +59,10 @@ def _queue() -> BatchQueue:
 
 
 # The body is the file's bytes, whatever its Content-Type (application/jsonl, text/csv, multipart with `file`).
-UPLOAD_MEDIA = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+UPLOAD_EXAMPLE = '{"model_id": "gpt-4o", "input_tokens": 1200, "output_tokens": 300}\n'
+UPLOAD_MEDIA = {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}, "example": UPLOAD_EXAMPLE}
+}
 FILE_FOR_PUT = {"file": "the file's name; .csv means CSV, anything else JSONL"}
 FILE_FOR_GET = {"file": "the file_id PUT answered"}
 TASK_ID = {"task_id": "the task_id POST /v1/batch answered"}

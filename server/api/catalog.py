@@ -56,6 +56,9 @@ PAGE_HEADERS = {
 MODEL_ID = {"model_id": "the model's id or alias, family/name, Hugging Face path or provider:model"}
 GPU_ID = {"gpu_id": "the GPU's id or name"}
 NODE_ID = {"node_id": "the node's id, or cloud:instance (aws:p4d.24xlarge)"}
+MODEL_EXAMPLE = {"model_id": "llama_31_8b"}
+GPU_EXAMPLE = {"gpu_id": "h100"}
+NODE_EXAMPLE = {"node_id": "aws-p4d-24xlarge"}
 EDIT_ERRORS: dict[type[EditError], type[ApiError]] = {
     InvalidEntry: BadRequest,
     NotAllowed: Forbidden,
@@ -115,7 +118,7 @@ def list_models() -> Response:
 
 
 @bp.get("/model/<path:model_id>")
-@documented("Get a model", path=MODEL_ID, replies={200: Reply("A model", Model)}, errors=(404,))
+@documented("Get a model", path=MODEL_ID, examples=MODEL_EXAMPLE, replies={200: Reply("A model", Model)}, errors=(404,))
 def get_model(model_id: str) -> Response:
     return json_response(_editor().find("model", model_id).wire)
 
@@ -127,7 +130,7 @@ def list_gpus() -> Response:
 
 
 @bp.get("/gpu/<gpu_id>")
-@documented("Get a GPU", path=GPU_ID, replies={200: Reply("A GPU", GPU)}, errors=(404,))
+@documented("Get a GPU", path=GPU_ID, examples=GPU_EXAMPLE, replies={200: Reply("A GPU", GPU)}, errors=(404,))
 def get_gpu(gpu_id: str) -> Response:
     return json_response(_editor().find("gpu", gpu_id).wire)
 
@@ -155,7 +158,7 @@ def list_nodes() -> Response:
 
 
 @bp.get("/node/<node_id>")
-@documented("Get a node", path=NODE_ID, replies={200: Reply("A node", Node)}, errors=(404,))
+@documented("Get a node", path=NODE_ID, examples=NODE_EXAMPLE, replies={200: Reply("A node", Node)}, errors=(404,))
 def get_node(node_id: str) -> Response:
     return json_response(_editor().find("node", node_id).wire)
 
@@ -180,6 +183,7 @@ def create_model() -> Response:
 @documented(
     "Change a model (the fields sent)",
     path=MODEL_ID,
+    examples=MODEL_EXAMPLE,
     body=ModelUpdate,
     replies={200: Reply("The changed model", Model)},
     errors=(404, *WRITE_ERRORS),
@@ -190,7 +194,9 @@ def update_model(model_id: str) -> Response:
 
 
 @bp.delete("/model/<path:model_id>")
-@documented("Delete a model", path=MODEL_ID, replies={204: "Deleted"}, errors=(404, *WRITE_ERRORS))
+@documented(
+    "Delete a model", path=MODEL_ID, examples=MODEL_EXAMPLE, replies={204: "Deleted"}, errors=(404, *WRITE_ERRORS)
+)
 def delete_model(model_id: str) -> Response:
     _editor().delete("model", model_id)
     return Response(status=204)
@@ -200,6 +206,7 @@ def delete_model(model_id: str) -> Response:
 @documented(
     "Add an alias to a model",
     path=MODEL_ID,
+    examples=MODEL_EXAMPLE,
     body=AliasRequest,
     replies={204: "Added"},
     errors=(404, *WRITE_ERRORS),
@@ -214,6 +221,7 @@ def add_model_alias(model_id: str) -> Response:
 @documented(
     "Remove an alias of a model",
     path={**MODEL_ID, "alias": "the alias to remove"},
+    examples={**MODEL_EXAMPLE, "alias": "llama_v31_8b"},
     replies={204: "Removed"},
     errors=(404, *WRITE_ERRORS),
 )
@@ -232,6 +240,7 @@ def create_gpu() -> Response:
 @documented(
     "Change a GPU (the fields sent)",
     path=GPU_ID,
+    examples=GPU_EXAMPLE,
     body=GPUUpdate,
     replies={200: Reply("The changed GPU", GPU)},
     errors=(404, *WRITE_ERRORS),
@@ -242,7 +251,13 @@ def update_gpu(gpu_id: str) -> Response:
 
 
 @bp.delete("/gpu/<gpu_id>")
-@documented("Delete a GPU no node uses", path=GPU_ID, replies={204: "Deleted"}, errors=(404, *WRITE_ERRORS))
+@documented(
+    "Delete a GPU no node uses",
+    path=GPU_ID,
+    examples=GPU_EXAMPLE,
+    replies={204: "Deleted"},
+    errors=(404, *WRITE_ERRORS),
+)
 def delete_gpu(gpu_id: str) -> Response:
     _editor().delete("gpu", gpu_id)
     return Response(status=204)
@@ -258,6 +273,7 @@ def create_node() -> Response:
 @documented(
     "Change a node (the fields sent)",
     path=NODE_ID,
+    examples=NODE_EXAMPLE,
     body=NodeUpdate,
     replies={200: Reply("The changed node", Node)},
     errors=(404, *WRITE_ERRORS),
@@ -269,7 +285,11 @@ def update_node(node_id: str) -> Response:
 
 @bp.delete("/node/<node_id>")
 @documented(
-    "Delete a node no managed service uses", path=NODE_ID, replies={204: "Deleted"}, errors=(404, *WRITE_ERRORS)
+    "Delete a node no managed service uses",
+    path=NODE_ID,
+    examples=NODE_EXAMPLE,
+    replies={204: "Deleted"},
+    errors=(404, *WRITE_ERRORS),
 )
 def delete_node(node_id: str) -> Response:
     _editor().delete("node", node_id)

@@ -81,16 +81,19 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 def _path_parameters(rule: Rule, operation: Operation) -> list[dict[str, Any]]:
     names = [found.group(1) for found in VARIABLE.finditer(rule.rule)]
-    return [
-        {
+    parameters = []
+    for name in names:
+        parameter = {
             "in": "path",
             "name": _camel(name),
             "required": True,
             "schema": {"type": "string", "minLength": 1},
             "description": operation.path.get(name, ""),
         }
-        for name in names
-    ]
+        if name in operation.examples:
+            parameter["example"] = operation.examples[name]
+        parameters.append(parameter)
+    return parameters
 
 
 def _reply(reply: Reply) -> dict[str, Any]:

@@ -62,6 +62,7 @@ def sheets_impact() -> Response:
 @documented(
     "Google Sheets: the cells of a catalog tab",
     path={"tab": "models, gpus or nodes"},
+    examples={"tab": "models"},
     replies={200: Reply("Header row, then entries", SheetsTableResponse)},
     errors=(404,),
 )

@@ -50,6 +50,7 @@ class Operation:
     body_media: Mapping[str, Mapping[str, Any]] | None = None  # a body that is not one JSON model
     query: type[BaseModel] | None = None
     path: Mapping[str, str] = field(default_factory=dict)  # route variable: description
+    examples: Mapping[str, str] = field(default_factory=dict)  # route variable: an example value
     errors: tuple[int, ...] = ()  # statuses answered with the `Error` object, beyond the common ones
     description: str | None = None
 
@@ -62,6 +63,7 @@ def documented(
     body_media: Mapping[str, Mapping[str, Any]] | None = None,
     query: type[BaseModel] | None = None,
     path: Mapping[str, str] | None = None,
+    examples: Mapping[str, str] | None = None,
     errors: tuple[int, ...] = (),
     description: str | None = None,
 ) -> Callable[[View], View]:
@@ -73,6 +75,7 @@ def documented(
         body_media=body_media,
         query=query,
         path=dict(path or {}),
+        examples=dict(examples or {}),
         errors=errors,
         description=description,
     )
