@@ -32,7 +32,6 @@ from server.db import entries
 from server.db.tables import GLOBAL_CUSTOMER_ID, CatalogEntry
 
 Found = CatalogModel | CatalogGpu | CatalogNode
-KINDS = ("model", "gpu", "node")
 KIND_TABLES = {"model": "models", "gpu": "gpus", "node": "nodes"}  # the Catalog attribute holding each kind
 ADMIN_ONLY_NODE_FIELDS = ("cloud_instance_id", "managed_service_id")
 
@@ -75,12 +74,11 @@ class CatalogEditor:
 
     def find(self, kind: str, asked: str) -> Found:
         """The entry `asked` names, as the caller sees it; `EntryNotFound` with close matches otherwise."""
+        if kind == "model":
+            return self.find_model(asked)
         catalog = self.catalog
         found: Found | None
-        if kind == "model":
-            found = catalog.find_model(asked)
-            suggestions = [] if found else catalog.suggest_models(asked)
-        elif kind == "gpu":
+        if kind == "gpu":
             found = catalog.gpus.get(asked) or catalog.find_gpu(asked)
             suggestions = [] if found else close_matches(asked, catalog.gpu_keys)
         else:
@@ -88,6 +86,12 @@ class CatalogEditor:
             suggestions = [] if found else catalog.suggest_nodes(asked)
         if found is None:
             raise _not_found(kind, asked, suggestions)
+        return found
+
+    def find_model(self, asked: str) -> CatalogModel:
+        found = self.catalog.find_model(asked)
+        if found is None:
+            raise _not_found("model", asked, self.catalog.suggest_models(asked))
         return found
 
     # --- writing ----------------------------------------------------------------------------------------------
@@ -149,10 +153,8 @@ class CatalogEditor:
                 entries.delete_entry(session, row)
 
     def add_alias(self, asked: str, alias: str) -> None:
-        found = self.find("model", asked)
+        found = self.find_model(asked)
         self._may_change("model", found)
-        if not isinstance(found, CatalogModel):
-            raise TypeError(found)
         self._check_model_names([alias], own=found)
         if norm(alias) in {norm(a) for a in (found.row.id, *found.row.aliases)}:
             raise Duplicate(f"'{alias}' is already a name of model '{found.row.id}'", reason="duplicate")
@@ -164,10 +166,8 @@ class CatalogEditor:
             entries.save_data(session, row, data)
 
     def remove_alias(self, asked: str, alias: str) -> None:
-        found = self.find("model", asked)
+        found = self.find_model(asked)
         self._may_change("model", found)
-        if not isinstance(found, CatalogModel):
-            raise TypeError(found)
         if norm(alias) not in {norm(a) for a in found.row.aliases}:
             raise EntryNotFound(f"model '{found.row.id}' has no alias '{alias}'", field="alias")
         with self._writing() as session:
