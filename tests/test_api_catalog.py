@@ -96,3 +96,14 @@ def test_saved_figures_are_bounded_so_estimates_stay_finite(client: FlaskClient)
         answer = client.put(path, json=body) if path != "/model" else client.post(path, json=body)
         assert answer.status_code == 400, (body, answer.get_json())
         assert answer.get_json()["details"]["field"] == field
+
+
+def test_booleans_are_not_figures(client: FlaskClient) -> None:
+    """Found by schemathesis: `false` was saved as 0 W of idle power (pydantic's lax bool-to-number)."""
+    for path, body, field in (
+        ("/gpu/h100", {"idle_power_w": False}, "idle_power_w"),
+        ("/node/aws-p4d-24xlarge", {"gpu_count": True}, "gpu_count"),
+        ("/model/llama_31_8b", {"training_embodied_water_l": False}, "training_embodied_water_l"),
+    ):
+        answer = client.put(path, json=body)
+        assert answer.status_code == 400 and answer.get_json()["details"]["field"] == field, answer.get_json()

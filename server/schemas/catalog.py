@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from server.schemas.enums import DataType, SpecTask
 
@@ -128,15 +128,16 @@ class NodeListQuery(PageQuery, NodeFilters):
 
 
 # --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------
+# Numbers are strict: `true` is not 1 (schemathesis found booleans saved as figures).
 
 # Bounds on what a saved entry may claim: far past any real model or part, yet small enough that every product
 # the engine forms stays finite (schemathesis found 1e308 parameters overflowing the GPU count: a 500).
-Positive = Annotated[float, Field(gt=0, le=1e9)]
-NonNegative = Annotated[float, Field(ge=0, le=1e12)]
-Params = Annotated[float, Field(gt=0, le=100_000)]  # billions: up to 100 trillion parameters
-Count = Annotated[int, Field(ge=1, le=100_000)]
-AtLeastAThousandth = Annotated[float, Field(ge=0.001, le=1e9)]  # divisors: a day's requests, a life in days
-Coefficient = Annotated[float, Field(ge=-1e6, le=1e6)]
+Positive = Annotated[float, Strict(), Field(gt=0, le=1e9)]
+NonNegative = Annotated[float, Strict(), Field(ge=0, le=1e12)]
+Params = Annotated[float, Strict(), Field(gt=0, le=100_000)]  # billions: up to 100 trillion parameters
+Count = Annotated[int, Strict(), Field(ge=1, le=100_000)]
+AtLeastAThousandth = Annotated[float, Strict(), Field(ge=0.001, le=1e9)]  # divisors: a day's requests, a life in days
+Coefficient = Annotated[float, Strict(), Field(ge=-1e6, le=1e6)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
 Alias = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
 
@@ -188,7 +189,7 @@ class GPUUpdate(Write):
     ols_coefficient_gpu_count: Coefficient | None = None
     ols_intercept: Coefficient | None = None
     # Beyond the spec's request: figures the engine otherwise assumes (server/catalog/custom.py).
-    memory_gb: Annotated[float, Field(ge=1, le=1e6)] | None = None
+    memory_gb: Annotated[float, Strict(), Field(ge=1, le=1e6)] | None = None
     idle_power_w: NonNegative | None = None
     peak_tflops_bf16: AtLeastAThousandth | None = None
     memory_bandwidth_tbps: AtLeastAThousandth | None = None
@@ -210,13 +211,13 @@ class NodeUpdate(Write):
     cloud_instance_id: str | None = None
     managed_service_id: str | None = None
     gpu_id: str | None = None
-    gpu_count: Annotated[int, Field(ge=0, le=10000)] | None = None
-    cpu_count: Annotated[int, Field(ge=1, le=10000)] | None = None
-    idle_power_w_ex_gpu: Annotated[float, Field(ge=0, le=10000)] | None = None
-    average_utilization_rate: Annotated[float, Field(gt=0, le=1)] | None = None
-    embodied_emissions_kgco2e_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
-    embodied_water_l_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
-    use_life_years: Annotated[float, Field(ge=1, le=30)] | None = None
+    gpu_count: Annotated[int, Strict(), Field(ge=0, le=10000)] | None = None
+    cpu_count: Annotated[int, Strict(), Field(ge=1, le=10000)] | None = None
+    idle_power_w_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=10000)] | None = None
+    average_utilization_rate: Annotated[float, Strict(), Field(gt=0, le=1)] | None = None
+    embodied_emissions_kgco2e_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=100000)] | None = None
+    embodied_water_l_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=100000)] | None = None
+    use_life_years: Annotated[float, Strict(), Field(ge=1, le=30)] | None = None
 
 
 class NodeCreate(NodeUpdate):
@@ -227,5 +228,5 @@ class NodeCreate(NodeUpdate):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$", min_length=3, max_length=64)]
     gpu_id: str
-    gpu_count: Annotated[int, Field(ge=0, le=10000)]
-    cpu_count: Annotated[int, Field(ge=1, le=10000)]
+    gpu_count: Annotated[int, Strict(), Field(ge=0, le=10000)]
+    cpu_count: Annotated[int, Strict(), Field(ge=1, le=10000)]
