@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 
 from server.accounts.auth import SERVICES, init_auth
 from server.accounts.limits import init_limits
-from server.api import admin, batch, bigquery, catalog, impact, openapi, sheets, status, sync
+from server.api import batch, openapi
 from server.errors import NotAcceptable, register_error_handlers
 from server.logs import configure_logging
 from server.services import build_services
@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     started = time.perf_counter()
     settings = load_settings(test_config)
     configure_logging(settings.LOG_LEVEL)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static files: every route is an API route, documented
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     app.json.sort_keys = False  # type: ignore[attr-defined]
     services = build_services(settings)
@@ -54,17 +54,7 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
     register_error_handlers(app)
     init_auth(app)
     app.extensions["limiter"] = init_limits(app, settings)
-    for blueprint in (
-        status.bp,
-        impact.bp,
-        sheets.bp,
-        batch.bp,
-        catalog.bp,
-        bigquery.bp,
-        openapi.bp,
-        admin.bp,
-        sync.bp,
-    ):
+    for blueprint in openapi.blueprints():  # the same list the OpenAPI document is built from
         app.register_blueprint(blueprint)
     # The catalog, its indexes and the libraries live as long as the process: move them out of the garbage
     # collector's sight, so its full passes scan only what requests allocate (bench/throughput.py: p95 latency

@@ -79,3 +79,31 @@ def test_openapi_document_is_generated_from_the_wire_models(client: FlaskClient)
     } <= set(schemas)
     impact_ref = document["paths"]["/v1/impact"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert impact_ref == {"$ref": "#/components/schemas/ImpactRequest"}
+
+
+def test_saved_figures_are_bounded_so_estimates_stay_finite(client: FlaskClient) -> None:
+    """Found by schemathesis: a model saved with 1e308 parameters made every estimate with it a 500."""
+    for path, body, field in (
+        ("/model", {"id": "huge-llm", "total_params_billions": 1e308}, "total_params_billions"),
+        (
+            "/model",
+            {"id": "huge-llm", "total_params_billions": 7, "estimated_requests_per_day": 1e-300},
+            "estimated_requests_per_day",
+        ),
+        ("/gpu/h100", {"memory_gb": 1e-300}, "memory_gb"),
+        ("/gpu/h100", {"ols_intercept": -1e300}, "ols_intercept"),
+    ):
+        answer = client.put(path, json=body) if path != "/model" else client.post(path, json=body)
+        assert answer.status_code == 400, (body, answer.get_json())
+        assert answer.get_json()["details"]["field"] == field
+
+
+def test_booleans_are_not_figures(client: FlaskClient) -> None:
+    """Found by schemathesis: `false` was saved as 0 W of idle power (pydantic's lax bool-to-number)."""
+    for path, body, field in (
+        ("/gpu/h100", {"idle_power_w": False}, "idle_power_w"),
+        ("/node/aws-p4d-24xlarge", {"gpu_count": True}, "gpu_count"),
+        ("/model/llama_31_8b", {"training_embodied_water_l": False}, "training_embodied_water_l"),
+    ):
+        answer = client.put(path, json=body)
+        assert answer.status_code == 400 and answer.get_json()["details"]["field"] == field, answer.get_json()

@@ -353,6 +353,8 @@ def test_uploads_are_checked_and_size_limited(queued_app: Flask) -> None:
     empty = client.put("/v1/files/empty.jsonl", data=b"\n\n", content_type="application/jsonl")
     assert empty.status_code == 400 and "empty" in empty.json["message"]
     header = client.put("/v1/files/u.csv", data=b"modle,input_tokens\nx,1\n", content_type="text/csv")
+    stray = client.put("/v1/files/cr.csv", data=b"model,input\rtokens\n", content_type="text/csv")  # schemathesis
+    assert stray.status_code == 400 and stray.json["details"] == {"reason": "bad_csv", "field": "file"}
     assert header.status_code == 400 and "modle" in header.json["message"]
     request = client.put(
         "/v1/files/in.jsonl", data=b'{"custom_id": "a", "method": "POST", "url": "/v1/chat", "body": {}}'
@@ -379,7 +381,7 @@ def test_submissions_and_reads_before_the_task_runs(queued_app: Flask) -> None:
     assert bad_format.status_code == 400 and bad_format.json["details"]["field"] == "format"
     for body, field in (({"rows": []}, "rows"), ({"rows": [1]}, "rows"), ({"file_id": "nope"}, "file_id")):
         response = client.post("/v1/batch", json=body)
-        assert response.status_code in (400, 404) and response.json["details"]["field"] == field
+        assert response.status_code in (400, 404) and response.json["details"]["field"].startswith(field)
 
 
 def test_without_a_job_queue_batch_answers_503(app: Flask) -> None:

@@ -558,3 +558,34 @@ def test_an_account_sync_lists_its_own_models_and_no_other_accounts(
     args = cli_args("--spreadsheet", "book", "--credentials", str(key_file), "--account", "nobody")
     assert run_cli(args, adapter=standin.adapter()) == 1
     assert "no account named 'nobody'" in capsys.readouterr().err
+
+
+def test_a_sync_writes_the_admins_edits_of_shipped_models(
+    standin: SheetsStandin,
+    key_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cron and CLI write the global view: the shipped catalog with what admins changed or deleted in it."""
+    from tests.conftest import ADMIN_KEY, authorized, settings_for_tests
+
+    url = f"sqlite:///{tmp_path / 'edits.sqlite3'}"
+    app = create_app(settings_for_tests(url, SYNC_SPREADSHEETS="cron-book", SYNC_CREDENTIALS_FILE=str(key_file)))
+    app.extensions["sync_connect"] = lambda credentials_file: connect(credentials_file, adapter=standin.adapter())
+    admin = authorized(app.test_client(), ADMIN_KEY)
+    assert admin.put("/model/gpt-4o", json={"name": "GPT-4o (edited)"}).status_code == 200
+    assert admin.delete("/model/llama_31_8b").status_code == 204
+    standin.create("cron-book")
+    standin.create("cli-book")
+
+    assert app.test_client().get("/v1/sync/catalog", headers={"X-Appengine-Cron": "true"}).status_code == 200
+    app.extensions["services"].db.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    args = cli_args("--spreadsheet", "cli-book", "--credentials", str(key_file))
+    assert run_cli(args, adapter=standin.adapter()) == 0, capsys.readouterr().err
+
+    for book in ("cron-book", "cli-book"):
+        names = dict(zip(column(standin, book, "Models", "id"), column(standin, book, "Models", "name"), strict=True))
+        assert names["gpt-4o"] == "GPT-4o (edited)", book
+        assert "llama_31_8b" not in names and "gpt-4o-mini" in names, book

@@ -13,24 +13,35 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, request, stream_with_context
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from server.accounts.auth import current_principal, services, views
 from server.api.http import current_catalog, parse_json, require_json_body
+from server.api.spec import Reply, documented
 from server.batch import formats, jobs, results, upload
 from server.batch.queue import BatchQueue
 from server.batch.run import LINE_ERROR_FIELD
 from server.db import entries
+from server.db.database import Database
 from server.db.tables import BatchTask
-from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, json_response
+from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, from_validation_error, json_response
 from server.pipeline.fields import FieldError, Places
+from server.schemas.batch import (
+    MAX_LISTED_OBJECTS,
+    MAX_POSTED_ROWS,
+    BatchObject,
+    BatchRequest,
+    BatchSubmitted,
+    ResultsQuery,
+    StoredFile,
+)
+from server.schemas.batch import BatchTask as BatchTaskWire
 from server.sheets.lines import line_row, table_lines
 from server.sheets.metrics import metric_columns
 
 bp = Blueprint("batch", __name__)
 
-MAX_POSTED_ROWS = 100_000
-MAX_LISTED_OBJECTS = 1000
 OUTPUT_FORMATS = {"jsonl": "application/jsonl", "csv": "text/csv"}
 OUTPUT_ALIASES = {"application/jsonl": "jsonl", "application/x-ndjson": "jsonl", "text/csv": "csv", "json": "jsonl"}
 # The results download may answer CSV: it is exempt from the app's JSON-only Accept check.
@@ -47,8 +58,24 @@ def _queue() -> BatchQueue:
     return queue
 
 
-@bp.put("/v1/files/<name>")
-def put_file(name: str) -> Response:
+# The body is the file's bytes, whatever its Content-Type (application/jsonl, text/csv, multipart with `file`).
+UPLOAD_EXAMPLE = '{"model_id": "gpt-4o", "input_tokens": 1200, "output_tokens": 300}\n'
+UPLOAD_MEDIA = {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}, "example": UPLOAD_EXAMPLE}
+}
+FILE_FOR_PUT = {"file": "the file's name; .csv means CSV, anything else JSONL"}
+FILE_FOR_GET = {"file": "the file_id PUT answered"}
+TASK_ID = {"task_id": "the task_id POST /v1/batch answered"}
+
+
+@bp.put("/v1/files/<file>")
+@documented(
+    "Upload a usage file (JSONL or CSV, streamed; 413 past MAX_UPLOAD_BYTES)",
+    path=FILE_FOR_PUT,
+    body_media=UPLOAD_MEDIA,
+    replies={201: Reply("The stored file", StoredFile)},
+)
+def put_file(file: str) -> Response:
     settings = services().settings
     request.max_content_length = settings.MAX_UPLOAD_BYTES
     if request.mimetype == "multipart/form-data":
@@ -63,7 +90,7 @@ def put_file(name: str) -> Response:
     stored = upload.store_upload(
         views().db,
         account_id=current_principal().account_id,
-        name=name,
+        name=file,
         stream=stream,
         limit=settings.MAX_UPLOAD_BYTES,
         content_type=content_type,
@@ -71,19 +98,20 @@ def put_file(name: str) -> Response:
     return json_response(stored.to_wire(), 201)
 
 
-@bp.get("/v1/files/<file_id>")
-def get_file(file_id: str) -> Response:
-    found = jobs.file_for(views().db, current_principal().account_id, file_id)
+@bp.get("/v1/files/<file>")
+@documented("An uploaded file", path=FILE_FOR_GET, replies={200: Reply("The stored file", StoredFile)}, errors=(404,))
+def get_file(file: str) -> Response:
+    found = jobs.file_for(views().db, current_principal().account_id, file)
     if found is None:
-        raise NotFound(f"no file {file_id!r}", field="file_id")
+        raise NotFound(f"no file {file!r}", field="file_id")
     stored = upload.StoredFile(found.id, found.name, found.format, found.bytes, found.lines, found.created_at)
     return json_response(stored.to_wire())
 
 
-def _posted_rows(body: Any) -> list[Any]:
-    rows = body if isinstance(body, list) else body.get("rows")
-    if not isinstance(rows, list) or not rows:
-        raise BadRequest('send {"rows": [...]} (impact rows or usage lines) or {"file_id": "..."}', field="rows")
+def _posted_rows(rows: list[Any]) -> list[Any]:
+    """A bare JSON array of rows, checked as `BatchRequest.rows` would be."""
+    if not rows:
+        raise BadRequest("rows: send at least one row", field="rows")
     if len(rows) > MAX_POSTED_ROWS:
         raise BadRequest(f"rows: at most {MAX_POSTED_ROWS:,} per request; upload a file for more", field="rows")
     if not all(isinstance(row, dict) for row in rows):
@@ -91,33 +119,55 @@ def _posted_rows(body: Any) -> list[Any]:
     return rows
 
 
+def _stored_rows(db: Database, account_id: int, rows: list[Any]) -> str:
+    records = [orjson.dumps(row) for row in rows]
+    try:
+        fmt = formats.detect_jsonl(records[0]).value
+    except formats.FormatError as exc:
+        raise BadRequest(f"rows: {exc}", field="rows", reason="unknown_format") from exc
+    return upload.store_records(db, account_id=account_id, name="rows.jsonl", fmt=fmt, records=records).id
+
+
+def _file_id(body: Any, account_id: int) -> str:
+    """The stored file a submission runs over: the one it names, or one made of its rows or table."""
+    db = views().db
+    if isinstance(body, list):
+        return _stored_rows(db, account_id, _posted_rows(body))
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object with rows, table or file_id (or a JSON array of rows)", field="rows")
+    try:
+        asked = BatchRequest.model_validate(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+    if asked.file_id is not None:
+        if jobs.file_for(db, account_id, asked.file_id) is None:
+            raise NotFound(f"no file {asked.file_id!r}: upload it with PUT /v1/files/<name>", field="file_id")
+        return asked.file_id
+    if asked.table is not None:
+        records = _table_records(asked.table, asked.first_row)
+        if not records:
+            raise BadRequest("table: no rows to estimate under the header", field="table")
+        fmt = formats.LineFormat.IMPACT_ROWS.value
+        return upload.store_records(db, account_id=account_id, name="sheet.jsonl", fmt=fmt, records=records).id
+    if asked.rows is None:
+        raise BadRequest('send {"rows": [...]} (impact rows or usage lines) or {"file_id": "..."}', field="rows")
+    return _stored_rows(db, account_id, asked.rows)
+
+
 @bp.post("/v1/batch")
+@documented(
+    "Submit a batch task over rows, a sheet's table or an uploaded file",
+    body=BatchRequest,
+    description="The body may also be a bare JSON array of rows.",
+    replies={202: Reply("The queued task and its objects", BatchSubmitted)},
+    errors=(404, 503),
+)
 def submit() -> Response:
     body = parse_json(require_json_body())
     queue = _queue()
     account_id = current_principal().account_id
     db = views().db
-    if isinstance(body, dict) and "file_id" in body:
-        file_id = body["file_id"]
-        if not isinstance(file_id, str) or jobs.file_for(db, account_id, file_id) is None:
-            raise NotFound(f"no file {file_id!r}: upload it with PUT /v1/files/<name>", field="file_id")
-    elif isinstance(body, dict) and "table" in body:
-        records = _table_records(body["table"], body.get("first_row", 1))
-        if not records:
-            raise BadRequest("table: no rows to estimate under the header", field="table")
-        file_id = upload.store_records(
-            db, account_id=account_id, name="sheet.jsonl", fmt=formats.LineFormat.IMPACT_ROWS.value, records=records
-        ).id
-    elif isinstance(body, dict | list):
-        rows = _posted_rows(body)
-        records = [orjson.dumps(row) for row in rows]
-        try:
-            fmt = formats.detect_jsonl(records[0]).value
-        except formats.FormatError as exc:
-            raise BadRequest(f"rows: {exc}", field="rows", reason="unknown_format") from exc
-        file_id = upload.store_records(db, account_id=account_id, name="rows.jsonl", fmt=fmt, records=records).id
-    else:
-        raise BadRequest("send a JSON object with rows or file_id", field="rows")
+    file_id = _file_id(body, account_id)
     submitted = jobs.submit(db, account_id=account_id, file_id=file_id)
     try:
         queue.enqueue(submitted.task_id, submitted.blocks)
@@ -144,13 +194,9 @@ def submit() -> Response:
     )
 
 
-def _table_records(table: Any, first_row: Any) -> list[bytes]:
+def _table_records(table: list[Any], first_row: int) -> list[bytes]:
     """A sheet's table (header row first, as the Sheets functions take it) as impact rows; each row's
     `request_id` is its sheet row ("row 7") so results can be written back beside it. Blank rows are left out."""
-    if not isinstance(table, list):
-        raise BadRequest("table: a 2-D array, the header row first", field="table")
-    if not isinstance(first_row, int) or first_row < 1:
-        raise BadRequest("first_row: the sheet row number of the header (1 or more)", field="first_row")
     lines = table_lines(table, Places(current_catalog()), max_lines=MAX_POSTED_ROWS)
     records = []
     for number, line in enumerate(lines, start=first_row + 1):
@@ -188,6 +234,7 @@ def task_wire(task: BatchTask) -> dict[str, Any]:
 
 
 @bp.get("/v1/batch/task/<task_id>")
+@documented("A task's status, counts and progress", path=TASK_ID, replies={200: BatchTaskWire}, errors=(404,))
 def get_task(task_id: str) -> Response:
     return json_response(task_wire(_task(task_id)))
 
@@ -204,7 +251,20 @@ def _output_format() -> str:
     return kind
 
 
+RESULTS_MEDIA = {
+    "application/jsonl": {"schema": {"type": "string", "description": "one BatchObject per line"}},
+    "text/csv": {"schema": {"type": "string", "description": "a header row, then one row per line"}},
+}
+
+
 @bp.get("/v1/batch/task/<task_id>/results")
+@documented(
+    "A completed task's results, one per line (?format=jsonl|csv or Output-Format)",
+    path=TASK_ID,
+    query=ResultsQuery,
+    replies={200: Reply("Results", media=RESULTS_MEDIA, headers={"Content-Disposition": "the file name"})},
+    errors=(404, 409),
+)
 def task_results(task_id: str) -> Response:
     kind = _output_format()
     task = _task(task_id)
@@ -229,6 +289,12 @@ def task_results(task_id: str) -> Response:
 
 
 @bp.get("/v1/batch/object/<object_id>")
+@documented(
+    "One line's status and impact, or its error",
+    path={"object_id": "<task_id>-<line>, as the task lists them"},
+    replies={200: BatchObject},
+    errors=(404,),
+)
 def get_object(object_id: str) -> Response:
     parts = results.split_object_id(object_id)
     task = jobs.task_for(views().db, current_principal().account_id, parts[0]) if parts else None

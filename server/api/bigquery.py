@@ -15,10 +15,19 @@ from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 
 from server.api.http import current_pipeline, parse_json
+from server.api.spec import Reply, documented
 from server.errors import ApiError, json_response
 from server.pipeline.fields import FieldError, field_value, is_blank
 from server.pipeline.metrics import wire
 from server.pipeline.run import Pipeline
+from server.schemas.bigquery import (
+    MAX_ARGUMENTS,
+    MAX_CALLS,
+    MIN_ARGUMENTS,
+    BigQueryError,
+    BigQueryRequest,
+    BigQueryResponse,
+)
 from server.schemas.impact import ImpactRow
 
 log = logging.getLogger("server.bigquery")
@@ -48,7 +57,6 @@ CALL_ARGUMENTS = (
     "input_audio_seconds",
     "input_steps",
 )
-MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
 ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
 
 
@@ -113,6 +121,11 @@ def bad_envelope(message: str) -> Response:
 
 
 @bp.post("/")
+@documented(
+    "BigQuery remote function: one impact row per call",
+    body=BigQueryRequest,
+    replies={200: Reply("One reply per call", BigQueryResponse), 400: Reply("Unusable envelope", BigQueryError)},
+)
 def bigquery() -> Response:
     try:
         body = g.json_body if "json_body" in g else parse_json(request.get_data(cache=False))

@@ -12,7 +12,7 @@ from server.accounts.auth import current_view
 from server.catalog.store import Catalog
 from server.errors import BadRequest, UnsupportedMediaType
 from server.pipeline.run import Pipeline
-from server.schemas.catalog import PAGE_SIZE_MAX
+from server.schemas.catalog import PAGE_MAX, PAGE_SIZE_MAX
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
@@ -72,7 +72,7 @@ def query_int(name: str, default: int, *, low: int, high: int) -> int:
 def paginate(items: list[Any]) -> tuple[list[Any], dict[str, str]]:
     """A page of at most 100 items (`?page=`, `?limit=`), with `X-Total-Count` and a `Link` to the next page."""
     limit = query_int("limit", PAGE_SIZE_MAX, low=1, high=PAGE_SIZE_MAX)
-    page = query_int("page", 1, low=1, high=1_000_000)
+    page = query_int("page", 1, low=1, high=PAGE_MAX)
     start = (page - 1) * limit
     headers = {"X-Total-Count": str(len(items))}
     if start + limit < len(items):

@@ -6,14 +6,21 @@ from flask import Blueprint, Response
 from pydantic import ValidationError
 
 from server.api.http import current_pipeline, query_flag, require_json_body
+from server.api.spec import Reply, documented
 from server.errors import BadRequest, from_validation_error, json_response
 from server.pipeline.run import run_impact
-from server.schemas.impact import MAX_ROWS, ImpactRequest
+from server.schemas.impact import MAX_ROWS, ImpactQuery, ImpactRequest, ImpactResponse
 
 bp = Blueprint("impact", __name__)
 
 
 @bp.post("/v1/impact")
+@documented(
+    "Impact metrics for up to 1000 inference rows",
+    query=ImpactQuery,
+    body=ImpactRequest,
+    replies={200: Reply("Impact metrics", ImpactResponse)},
+)
 def impact() -> Response:
     raw = require_json_body()
     debug = bool(query_flag("debug"))

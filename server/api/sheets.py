@@ -14,9 +14,10 @@ from flask import Blueprint, Response
 from pydantic import ValidationError
 
 from server.api.http import current_catalog, current_pipeline, parse_json, require_json_body
+from server.api.spec import Reply, documented
 from server.errors import BadRequest, NotFound, from_validation_error, json_response
 from server.pipeline.fields import Places
-from server.schemas.sheets import SheetsImpactRequest
+from server.schemas.sheets import SheetsImpactRequest, SheetsImpactResponse, SheetsTableResponse
 from server.sheets.lines import Line, function_lines, table_lines
 from server.sheets.metrics import metric_columns
 from server.sheets.run import estimate_lines
@@ -44,6 +45,11 @@ def _lines(body: SheetsImpactRequest, places: Places) -> list[Line]:
 
 
 @bp.post("/v1/sheets/impact")
+@documented(
+    "Google Sheets: a custom function's arguments in, its 2-D array out (10,000 lines)",
+    body=SheetsImpactRequest,
+    replies={200: Reply("One row per line", SheetsImpactResponse)},
+)
 def sheets_impact() -> Response:
     body = _parse(require_json_body())
     columns = metric_columns(body.metric)
@@ -54,6 +60,13 @@ def sheets_impact() -> Response:
 
 
 @bp.get("/v1/sheets/catalog/<tab>")
+@documented(
+    "Google Sheets: the cells of a catalog tab",
+    path={"tab": "models, gpus or nodes"},
+    examples={"tab": "models"},
+    replies={200: Reply("Header row, then entries", SheetsTableResponse)},
+    errors=(404,),
+)
 def sheets_catalog(tab: str) -> Response:
     spec = next((spec for spec in TABS if spec.title.lower() == tab.lower()), None)
     if spec is None:

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request
 
-from server.accounts.auth import optional_principal, services
+from server.accounts.auth import optional_principal, services, views
+from server.accounts.editing import global_catalog
+from server.api.spec import Reply, documented
 from server.errors import Forbidden, json_response
+from server.schemas.sync import SyncResponse
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,6 +55,11 @@ def _connect(credentials_file: Path | None) -> Connection:
 
 
 @bp.get("/v1/sync/catalog")
+@documented(
+    "App Engine cron (or an admin): write the global catalog into the spreadsheets of SYNC_SPREADSHEETS",
+    replies={200: Reply("Every spreadsheet synced", SyncResponse), 502: Reply("A spreadsheet failed", SyncResponse)},
+    errors=(403,),
+)
 def sync_catalog_cron() -> Response:
     if not _authorised():
         raise Forbidden(
@@ -71,7 +79,6 @@ def sync_catalog_cron() -> Response:
 
 def _sync_all(settings: Settings, keys: list[str]) -> list[dict[str, Any]]:
     """One result per spreadsheet, in order; a failure is reported and the next spreadsheet still runs."""
-    from server.catalog.store import load_catalog
     from server.sync.entries import global_entries
     from server.sync.errors import SyncError
     from server.sync.job import sync_catalog
@@ -82,7 +89,7 @@ def _sync_all(settings: Settings, keys: list[str]) -> list[dict[str, Any]]:
         connection = _connect(settings.SYNC_CREDENTIALS_FILE)
     except SyncError as exc:
         return [{"spreadsheet_key": key, "ok": False, "error": exc.describe()} for key in keys]
-    entries = global_entries(load_catalog(settings.CATALOG_DIR))
+    entries = global_entries(global_catalog(views()))  # the shipped catalog with the admins' edits
     results: list[dict[str, Any]] = []
     for key in keys:
         left = BUDGET_S - (time.monotonic() - started)

@@ -96,9 +96,13 @@ def _jsonl_records(lines: Iterable[bytes]) -> Iterator[bytes]:
 
 def _csv_records(lines: Iterable[bytes]) -> Iterator[list[str]]:
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    for row in csv.reader(decoder.decode(line) for line in lines):
-        if any(cell.strip() for cell in row):
-            yield row
+    reader = csv.reader(decoder.decode(line) for line in lines)
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield row
+    except csv.Error as exc:  # a stray carriage return in an unquoted field, a NUL byte...
+        raise InputError(f"CSV line {reader.line_num}: {exc}", field="file", reason="bad_csv") from exc
 
 
 def is_csv(name: str, content_type: str | None, first_line: bytes) -> bool:

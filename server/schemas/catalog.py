@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from server.schemas.enums import DataType, SpecTask
 
 PAGE_SIZE_MAX = 100
+PAGE_MAX = 1_000_000
 
 
 class Model(BaseModel):
@@ -97,10 +98,46 @@ class NodeResponse(BaseModel):
     nodes: Annotated[list[Node], Field(max_length=PAGE_SIZE_MAX)]
 
 
-# --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------
+# --- list queries ---------------------------------------------------------------------------------------------
 
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
+
+class PageQuery(BaseModel):
+    page: Annotated[int, Field(ge=1, le=PAGE_MAX, description="1-based page")] = 1
+    limit: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX, description="items per page, at most 100")] = PAGE_SIZE_MAX
+
+
+class ModelFilters(BaseModel):
+    family: str | None = None
+
+
+class NodeFilters(BaseModel):
+    service: str | None = None
+    cloud: str | None = None
+    custom: bool | None = None
+    gpu: str | None = None
+    instance: str | None = None
+
+
+# Filters first, then the page (pydantic orders fields from the last base to the first).
+class ModelListQuery(PageQuery, ModelFilters):
+    pass
+
+
+class NodeListQuery(PageQuery, NodeFilters):
+    pass
+
+
+# --- write requests (the spec's *CreateRequest / *UpdateRequest; unknown fields are refused) ------------------
+# Numbers are strict: `true` is not 1 (schemathesis found booleans saved as figures).
+
+# Bounds on what a saved entry may claim: far past any real model or part, yet small enough that every product
+# the engine forms stays finite (schemathesis found 1e308 parameters overflowing the GPU count: a 500).
+Positive = Annotated[float, Strict(), Field(gt=0, le=1e9)]
+NonNegative = Annotated[float, Strict(), Field(ge=0, le=1e12)]
+Params = Annotated[float, Strict(), Field(gt=0, le=100_000)]  # billions: up to 100 trillion parameters
+Count = Annotated[int, Strict(), Field(ge=1, le=100_000)]
+AtLeastAThousandth = Annotated[float, Strict(), Field(ge=0.001, le=1e9)]  # divisors: a day's requests, a life in days
+Coefficient = Annotated[float, Strict(), Field(ge=-1e6, le=1e6)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
 Alias = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^:\s]+$")]
 
@@ -115,11 +152,11 @@ class ModelUpdate(Write):
     hugging_face_path: str | None = None
     benchmark_model_id: str | None = None
     fine_tuned_from_model_id: str | None = None
-    estimated_use_life_days: Positive | None = None
-    estimated_requests_per_day: Positive | None = None
-    total_params_billions: Positive | None = None
-    number_of_experts: Annotated[int, Field(ge=1)] | None = None
-    params_per_expert_billions: Positive | None = None
+    estimated_use_life_days: AtLeastAThousandth | None = None
+    estimated_requests_per_day: AtLeastAThousandth | None = None
+    total_params_billions: Params | None = None
+    number_of_experts: Count | None = None
+    params_per_expert_billions: Params | None = None
     training_usage_energy_kwh: NonNegative | None = None
     training_usage_emissions_kgco2e: NonNegative | None = None
     training_usage_water_l: NonNegative | None = None
@@ -128,8 +165,8 @@ class ModelUpdate(Write):
     # Beyond the spec's request (the spec's `Model` shows them): what an estimate needs to know.
     task: SpecTask | None = None
     datatype: DataType | None = None
-    active_params_billions: Positive | None = None
-    tensor_parallelism: Annotated[int, Field(ge=1)] | None = None
+    active_params_billions: Params | None = None
+    tensor_parallelism: Count | None = None
 
 
 class ModelCreate(ModelUpdate):
@@ -138,6 +175,8 @@ class ModelCreate(ModelUpdate):
 
 
 class AliasRequest(Write):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"alias": "my-llama"}]})
+
     alias: Alias
 
 
@@ -146,14 +185,14 @@ class GPUUpdate(Write):
     max_power_w: Positive | None = None
     embodied_emissions_kgco2e: NonNegative | None = None
     embodied_water_mlh2o: NonNegative | None = None
-    performance_ratio_to_h200: Positive | None = None
-    ols_coefficient_gpu_count: float | None = None
-    ols_intercept: float | None = None
+    performance_ratio_to_h200: AtLeastAThousandth | None = None
+    ols_coefficient_gpu_count: Coefficient | None = None
+    ols_intercept: Coefficient | None = None
     # Beyond the spec's request: figures the engine otherwise assumes (server/catalog/custom.py).
-    memory_gb: Positive | None = None
+    memory_gb: Annotated[float, Strict(), Field(ge=1, le=1e6)] | None = None
     idle_power_w: NonNegative | None = None
-    peak_tflops_bf16: Positive | None = None
-    memory_bandwidth_tbps: Positive | None = None
+    peak_tflops_bf16: AtLeastAThousandth | None = None
+    memory_bandwidth_tbps: AtLeastAThousandth | None = None
 
 
 class GPUCreate(GPUUpdate):
@@ -162,9 +201,9 @@ class GPUCreate(GPUUpdate):
     max_power_w: Positive
     embodied_emissions_kgco2e: NonNegative
     embodied_water_mlh2o: NonNegative
-    performance_ratio_to_h200: Positive
-    ols_coefficient_gpu_count: float
-    ols_intercept: float
+    performance_ratio_to_h200: AtLeastAThousandth
+    ols_coefficient_gpu_count: Coefficient
+    ols_intercept: Coefficient
 
 
 class NodeUpdate(Write):
@@ -172,17 +211,22 @@ class NodeUpdate(Write):
     cloud_instance_id: str | None = None
     managed_service_id: str | None = None
     gpu_id: str | None = None
-    gpu_count: Annotated[int, Field(ge=0, le=10000)] | None = None
-    cpu_count: Annotated[int, Field(ge=1, le=10000)] | None = None
-    idle_power_w_ex_gpu: Annotated[float, Field(ge=0, le=10000)] | None = None
-    average_utilization_rate: Annotated[float, Field(gt=0, le=1)] | None = None
-    embodied_emissions_kgco2e_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
-    embodied_water_l_ex_gpu: Annotated[float, Field(ge=0, le=100000)] | None = None
-    use_life_years: Annotated[float, Field(ge=1, le=30)] | None = None
+    gpu_count: Annotated[int, Strict(), Field(ge=0, le=10000)] | None = None
+    cpu_count: Annotated[int, Strict(), Field(ge=1, le=10000)] | None = None
+    idle_power_w_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=10000)] | None = None
+    average_utilization_rate: Annotated[float, Strict(), Field(gt=0, le=1)] | None = None
+    embodied_emissions_kgco2e_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=100000)] | None = None
+    embodied_water_l_ex_gpu: Annotated[float, Strict(), Field(ge=0, le=100000)] | None = None
+    use_life_years: Annotated[float, Strict(), Field(ge=1, le=30)] | None = None
 
 
 class NodeCreate(NodeUpdate):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"id": "my-node", "gpu_id": "h100", "gpu_count": 8, "cpu_count": 2}]},
+    )
+
     id: Annotated[str, Field(pattern=r"^[a-z0-9-]+$", min_length=3, max_length=64)]
     gpu_id: str
-    gpu_count: Annotated[int, Field(ge=0, le=10000)]
-    cpu_count: Annotated[int, Field(ge=1, le=10000)]
+    gpu_count: Annotated[int, Strict(), Field(ge=0, le=10000)]
+    cpu_count: Annotated[int, Strict(), Field(ge=1, le=10000)]

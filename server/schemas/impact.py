@@ -223,6 +223,10 @@ class ImpactRequest(BaseModel):
     rows: Annotated[list[ImpactRow], Field(max_length=MAX_ROWS)]
 
 
+class ImpactQuery(BaseModel):
+    debug: bool | None = Field(None, description="Return debug information")
+
+
 class ImpactMetrics(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

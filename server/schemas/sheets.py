@@ -12,7 +12,25 @@ Cell = str | int | float | bool | None
 class SheetsImpactRequest(BaseModel):
     """What a custom function received, as Sheets passed it: scalars, or ranges as 2-D arrays."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "args": {
+                        "model": [["gpt-4o"], ["llama_31_8b"]],
+                        "input_tokens": [[1200], ["300"]],
+                        "output_tokens": 80,
+                    }
+                },
+                {
+                    "function": "SCOPE3_IMPACT_TABLE",
+                    "table": [["model", "input_tokens"], ["gpt-4o", 10]],
+                    "metric": "all",
+                },
+            ]
+        },
+    )
 
     function: Literal["SCOPE3_IMPACT", "SCOPE3_IMPACT_TABLE"] = "SCOPE3_IMPACT"
     args: dict[str, Any] | None = Field(

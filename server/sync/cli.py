@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--account",
         metavar="NAME",
         help="write what this account sees (the global catalog plus its own models, GPUs and nodes, from "
-        "DATABASE_URL); default: the global catalog only",
+        "DATABASE_URL); default: the global catalog (the shipped one with the admins' edits from DATABASE_URL)",
     )
     parser.add_argument("--timeout", type=_positive, default=30.0, metavar="S", help="per request (default 30)")
     parser.add_argument("--attempts", type=int, default=6, metavar="N", help="tries per request (default 6)")
@@ -85,12 +85,16 @@ def spreadsheet_key(text: str) -> str:
     return extract_id_from_url(text)
 
 
-def account_catalog(settings: Settings, account: str) -> Catalog:
-    """The catalog `account` sees: global entries (shipped and admin-saved) and its own saved entries."""
+def viewed_catalog(settings: Settings, account: str | None) -> Catalog:
+    """What the sync writes: the global view (shipped entries with the admins' edits, from the database), or
+    with `account`, what that account sees (the global view and its own saved entries)."""
+    from server.accounts.editing import global_catalog
     from server.services import build_services
 
     services = build_services(settings, with_queue=False)
     try:
+        if account is None:
+            return global_catalog(services.views)
         caller = services.views.caller(account=account)
         if caller is None:
             raise ValueError(f"no account named {account!r} (see `python -m server list-keys`)")
@@ -104,7 +108,6 @@ def run_cli(args: argparse.Namespace, *, adapter: BaseAdapter | None = None) -> 
     from gspread.exceptions import NoValidUrlKeyFound
 
     from server.catalog.files import CatalogError
-    from server.catalog.store import load_catalog
     from server.settings import SettingsError, load_settings
     from server.sync.auth import connect
     from server.sync.entries import global_entries
@@ -117,9 +120,7 @@ def run_cli(args: argparse.Namespace, *, adapter: BaseAdapter | None = None) -> 
         key = spreadsheet_key(args.spreadsheet)
         policy = RetryPolicy(attempts=args.attempts, deadline_s=args.deadline, timeout_s=args.timeout)
         settings = load_settings()
-        catalog = load_catalog(settings.CATALOG_DIR)
-        if args.account:
-            catalog = account_catalog(settings, args.account)
+        catalog = viewed_catalog(settings, args.account)
         connection = connect(args.credentials, adapter=adapter)
         report = sync_catalog(connection.client, key, global_entries(catalog), policy=policy)
     except SyncError as exc:
