@@ -144,6 +144,7 @@ function batchResultRows_(csv, firstRow) {
       return '';
     });
   };
+  /** @type {Array<Array<string|number>>} */
   const grid = [metrics.concat(['error'])];
   let rows = 0;
   let failed = 0;

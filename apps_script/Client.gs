@@ -19,7 +19,7 @@ const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', '
 /**
  * Runs one custom-function call through the cache and the sheets endpoint.
  *
- * @param {{fn: string, metric: *, args: (Object|undefined), table: (Array|undefined)}} call
+ * @param {{fn: string, metric: *, args?: Object, table?: Array<Array<*>>}} call
  * @return {{columns: (Array<string>|null), values: Array<Array<*>>}}
  */
 function runSheetsCall_(call) {

@@ -6,13 +6,15 @@
 const SCOPE3_URL_PROPERTY_ = 'SCOPE3_API_URL';
 const SCOPE3_KEY_PROPERTY_ = 'SCOPE3_API_KEY';
 const SCOPE3_SETTINGS_HINT_ = 'Extensions → Scope3 → Settings…';
-// https anywhere; plain http only to this machine, for local testing. No query, fragment or credentials.
+// The shape of a URL: https (plain http only to this machine, which only a test build's allowlist lists). No
+// query, fragment or credentials. Beyond its shape a URL must be under an entry of the manifest's
+// urlFetchWhitelist (SCOPE3_URL_ALLOWLIST_, written by the build), since UrlFetch refuses every other URL.
 const SCOPE3_HTTPS_URL_ = /^https:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[^\s?#@]*)?$/i;
 const SCOPE3_LOCAL_HTTP_URL_ = /^http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?(\/[^\s?#@]*)?$/i;
 
 /** Menu action: opens the Settings dialog. */
 function showSettings() {
-  const html = HtmlService.createHtmlOutputFromFile('Settings').setWidth(460).setHeight(340);
+  const html = HtmlService.createHtmlOutputFromFile('SettingsDialog').setWidth(460).setHeight(340);
   SpreadsheetApp.getUi().showModalDialog(html, 'Scope3 settings');
 }
 
@@ -27,7 +29,9 @@ function getSettings() {
 }
 
 /**
- * For the dialog: validates and saves the URL and, when one is given, the key (a blank key keeps the saved one).
+ * For the dialog: validates and saves the URL and, when one is given, the key. A blank key keeps the saved one
+ * only for the URL it was saved with: a key goes to no other server, so a new URL with a blank key clears it
+ * (the dialog then asks for one).
  *
  * @param {{url: string, key: string}} form
  * @return {{url: string, keySet: boolean, keyHint: string}} the settings now saved
@@ -35,15 +39,19 @@ function getSettings() {
 function saveSettings(form) {
   const url = normalizeApiUrl_(form && form.url);
   const key = normalizeApiKey_(form && form.key);
+  const saved = readSettings_();
+  const props = PropertiesService.getDocumentProperties();
   const update = {};
   update[SCOPE3_URL_PROPERTY_] = url;
   if (key !== '') update[SCOPE3_KEY_PROPERTY_] = key;
-  PropertiesService.getDocumentProperties().setProperties(update);
+  props.setProperties(update);
+  if (key === '' && url !== saved.url) props.deleteProperty(SCOPE3_KEY_PROPERTY_);
   return getSettings();
 }
 
 /**
- * For the dialog: checks the URL and key (the typed ones, else the saved ones) with GET /model?limit=1.
+ * For the dialog: checks the URL and key with GET /model?limit=1. A blank field means the saved value, except
+ * that the saved key is sent only to the saved URL: a newly typed URL is tested with the typed key alone.
  *
  * @param {{url: string, key: string}} form
  * @return {{ok: boolean, message: string}}
@@ -54,12 +62,15 @@ function testConnection(form) {
   let key;
   try {
     url = form && String(form.url || '').trim() ? normalizeApiUrl_(form.url) : saved.url;
-    key = normalizeApiKey_(form && form.key) || saved.key;
+    key = normalizeApiKey_(form && form.key) || (url === saved.url ? saved.key : '');
   } catch (e) {
     return {ok: false, message: e.message};
   }
   if (url === '') return {ok: false, message: 'Enter the API URL first.'};
-  if (key === '') return {ok: false, message: 'Enter an API key first.'};
+  if (key === '') {
+    return {ok: false, message: url === saved.url || saved.key === '' ? 'Enter an API key first.'
+      : 'Enter the API key for ' + url + ' (the saved key is only sent to ' + saved.url + ').'};
+  }
 
   let response;
   try {
@@ -98,10 +109,26 @@ function requireSettings_() {
 /** The URL without trailing slashes, or an Error saying what is accepted. */
 function normalizeApiUrl_(value) {
   const url = String(value === undefined || value === null ? '' : value).trim().replace(/\/+$/, '');
-  if (SCOPE3_HTTPS_URL_.test(url) || SCOPE3_LOCAL_HTTP_URL_.test(url)) return url;
-  const shown = url === '' ? 'nothing' : '"' + (url.length > 60 ? url.slice(0, 60) + '…' : url) + '"';
-  throw new Error('The API URL must look like https://your-project.appspot.com (http:// only for localhost); got ' +
-    shown + '.');
+  if (!SCOPE3_HTTPS_URL_.test(url) && !SCOPE3_LOCAL_HTTP_URL_.test(url)) {
+    const shown = url === '' ? 'nothing' : '"' + (url.length > 60 ? url.slice(0, 60) + '…' : url) + '"';
+    throw new Error('The API URL must look like https://scope3-api.example.com; got ' + shown + '.');
+  }
+  if (!urlAllowed_(url)) {
+    const list = SCOPE3_URL_ALLOWLIST_.length ? SCOPE3_URL_ALLOWLIST_.join(', ') : 'empty (not built)';
+    throw new Error('This copy of the script can only reach the URLs in its manifest\'s urlFetchWhitelist (' + list +
+      '), and ' + url + ' is not under them. Rebuild it with `npm run build:addon -- ' +
+      (/^https:/i.test(url) ? url + '/' : '<its https:// URL>') + '`' +
+      (/^http:/i.test(url) ? ' (UrlFetch runs on Google\'s servers: it never reaches localhost).' : '.'));
+  }
+  return url;
+}
+
+/** Whether UrlFetch would fetch under this URL: an allowlist entry is a prefix of it (entries end in "/"). */
+function urlAllowed_(url) {
+  const withSlash = url + '/';
+  return SCOPE3_URL_ALLOWLIST_.some(function (entry) {
+    return withSlash.toLowerCase().indexOf(String(entry).toLowerCase()) === 0;
+  });
 }
 
 /** The key trimmed ('' when blank), or an Error: it travels in an HTTP header, so no spaces or line breaks. */

@@ -31,4 +31,6 @@ if ! command -v node >/dev/null 2>&1; then
     exit 0
 fi
 npm ci --no-audit --no-fund --loglevel=error
+# tsc --checkJs over apps_script/*.gs with @types/google-apps-script; fails the run on any type error.
+node scripts/typecheck_apps_script.js
 node --test --test-reporter=spec tests/node/

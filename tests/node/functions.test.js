@@ -139,7 +139,7 @@ test('cached results last 6 hours, then are asked for again', () => {
 });
 
 test('another key or another URL does not reuse cached results', () => {
-  const gas = makeGas();
+  const gas = createAppsScript({ settings: { url: server.url, key }, allow: [server.url.replace('127.0.0.1', 'localhost')] });
   gas.customFunction('SCOPE3_IMPACT', 'gpt-4o', 1000, 500);
   gas.stores.document.setProperty('SCOPE3_API_KEY', server.createKey('apps-script-functions-2'));
   gas.customFunction('SCOPE3_IMPACT', 'gpt-4o', 1000, 500);

@@ -8,6 +8,7 @@ const { test } = require('node:test');
 const vm = require('node:vm');
 
 const { SCRIPT_DIR, scriptFiles } = require('../node_support/appsScript');
+const { buildFiles, sourceFiles } = require('../../scripts/build_addon');
 
 const SCOPE = 'https://www.googleapis.com/auth/';
 // Services a script may touch without any scope of its own.
@@ -101,19 +102,41 @@ test('the scope rules see a wider need', () => {
   assert.equal(stripComments("var a = 'http://x'; // c\nvar r = /\\/\\//; /* d */"), "var a = 'http://x'; \nvar r = /\\/\\//;  ");
 });
 
-test('V8, UTC, Stackdriver logging; the fetch whitelist holds https:// prefixes ending in "/"', () => {
+test('V8, UTC, Stackdriver logging; the built fetch whitelist holds https:// prefixes ending in "/"', () => {
   assert.equal(manifest.runtimeVersion, 'V8');
   assert.equal(manifest.timeZone, 'Etc/UTC');
   assert.equal(manifest.exceptionLogging, 'STACKDRIVER');
-  assert.ok(Array.isArray(manifest.urlFetchWhitelist) && manifest.urlFetchWhitelist.length > 0);
-  for (const prefix of manifest.urlFetchWhitelist) {
+  // The source manifest has no whitelist (no placeholder to forget): npm run build:addon writes it.
+  assert.equal(manifest.urlFetchWhitelist, undefined);
+  const built = buildFiles({ url: 'https://my-backend.example/base' }).manifest;
+  assert.deepEqual(built.urlFetchWhitelist, ['https://my-backend.example/base/']);
+  for (const prefix of built.urlFetchWhitelist) {
     assert.match(prefix, /^https:\/\/[^/\s]+\/(\S*\/)?$/, prefix);
   }
 });
 
+test('no two apps_script files share a name once the extension is dropped, as Apps Script names them', () => {
+  const names = fs.readdirSync(SCRIPT_DIR).filter((name) => /\.(gs|html|js)$/.test(name));
+  const stems = names.map((name) => name.replace(/\.[^.]*$/, '').toLowerCase());
+  assert.ok(names.length >= 8, names.join(', '));
+  assert.deepEqual([...new Set(stems)].sort(), [...stems].sort(), names.join(', '));
+  // The build refuses such a pair too.
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'stems-'));
+  fs.writeFileSync(path.join(dir, 'Settings.gs'), '');
+  fs.writeFileSync(path.join(dir, 'Settings.html'), '');
+  assert.throws(() => sourceFiles(dir), /Settings\.gs and Settings\.html have the same name/);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('every createHtmlOutputFromFile name is an .html file of the project', () => {
+  const names = [...code().matchAll(/createHtmlOutputFromFile\('([^']+)'\)/g)].map((m) => m[1]);
+  assert.deepEqual(names.sort(), ['BatchSidebar', 'BatchSidebar', 'SettingsDialog']);
+  for (const name of names) assert.ok(fs.existsSync(path.join(SCRIPT_DIR, `${name}.html`)), name);
+});
+
 test('every menu item and dialog call names a function that exists', () => {
   const source = code();
-  const html = ['Settings.html', 'BatchSidebar.html'].map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
+  const html = ['SettingsDialog.html', 'BatchSidebar.html'].map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const full = scriptFiles().map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const declared = new Set([...source.matchAll(/^function\s+([A-Za-z0-9_]+)/gm)].map((m) => m[1]));
   const menuTargets = [...full.matchAll(/\.addItem\('[^']*',\s*'([A-Za-z0-9_]+)'\)/g)].map((m) => m[1]);

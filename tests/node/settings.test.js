@@ -44,7 +44,7 @@ describe('readable errors', () => {
   });
 
   test('an unreachable server: the error names the URL', () => {
-    const gas = createAppsScript({ settings: { url: 'http://127.0.0.1:9', key } });
+    const gas = createAppsScript({ settings: { url: 'http://127.0.0.1:9', key }, allow: ['http://127.0.0.1:9'] });
     assert.throws(() => gas.customFunction('SCOPE3_IMPACT', 'gpt-4o', 100, 10), { message: /^Scope3: cannot reach http:\/\/127\.0\.0\.1:9 / });
   });
 });
@@ -80,7 +80,7 @@ test('the key travels only in the Authorization header: never in a URL, a cell, 
 
 describe('getSettings / saveSettings', () => {
   test('getSettings never returns the key, only whether one is saved and its last 4 characters', () => {
-    const gas = createAppsScript();
+    const gas = createAppsScript({ backend: 'https://scope3.example.com/api/' });
     assert.deepEqual(gas.run('getSettings'), { url: '', keySet: false, keyHint: '' });
     gas.run('saveSettings', { url: 'https://scope3.example.com/api', key });
     const settings = gas.run('getSettings');
@@ -88,12 +88,22 @@ describe('getSettings / saveSettings', () => {
     assert.ok(!JSON.stringify(settings).includes(key));
   });
 
-  test('a blank key keeps the saved one', () => {
-    const gas = createAppsScript();
+  test('a blank key keeps the saved one for the same URL', () => {
+    const gas = createAppsScript({ backend: 'https://a.example.com/' });
     gas.run('saveSettings', { url: 'https://a.example.com', key });
-    gas.run('saveSettings', { url: 'https://b.example.com', key: '   ' });
+    assert.deepEqual(gas.run('saveSettings', { url: 'https://a.example.com/', key: '   ' }).keySet, true);
     assert.equal(gas.stores.document.getProperty('SCOPE3_API_KEY'), key);
+  });
+
+  test('a new URL with a blank key clears the saved key: it is never sent to another server', () => {
+    const gas = createAppsScript({ backend: 'https://a.example.com/', allow: ['https://b.example.com/'] });
+    gas.run('saveSettings', { url: 'https://a.example.com', key });
+    assert.deepEqual(gas.run('saveSettings', { url: 'https://b.example.com', key: '   ' }),
+      { url: 'https://b.example.com', keySet: false, keyHint: '' });
+    assert.equal(gas.stores.document.getProperty('SCOPE3_API_KEY'), null);
     assert.equal(gas.stores.document.getProperty('SCOPE3_API_URL'), 'https://b.example.com');
+    assert.throws(() => gas.customFunction('SCOPE3_IMPACT', 'gpt-4o', 100, 10), { message: /no API key set/ });
+    assert.equal(gas.takeRequests().length, 0);
   });
 
   for (const bad of ['ftp://x', 'not a url', '', 'http://scope3.example.com', 'https://', 'https://a.example.com/?key=1',
@@ -105,16 +115,37 @@ describe('getSettings / saveSettings', () => {
     });
   }
 
-  for (const good of ['https://my-project.appspot.com', 'https://scope3.example.com:8443/base/', 'http://localhost:8080',
-    'http://127.0.0.1:5000/']) {
-    test(`accepts the URL ${good}`, () => {
-      const gas = createAppsScript();
+  for (const good of ['https://my-project.appspot.com', 'https://scope3.example.com:8443/base/']) {
+    test(`accepts the URL ${good} when the add-on was built for it`, () => {
+      const gas = createAppsScript({ backend: good });
       assert.equal(gas.run('saveSettings', { url: good, key }).url, good.replace(/\/$/, ''));
     });
   }
 
-  test('rejects a key with spaces inside', () => {
+  test('accepts a URL under the allowlisted prefix', () => {
+    const gas = createAppsScript({ backend: 'https://scope3.example.com/base/' });
+    assert.equal(gas.run('saveSettings', { url: 'https://scope3.example.com/base/v2', key }).url, 'https://scope3.example.com/base/v2');
+  });
+
+  for (const refused of ['https://other.example.com', 'https://scope3.example.com/other', 'https://scope3.example.com.evil.example/base',
+    'http://localhost:8080', 'http://127.0.0.1:5000/']) {
+    test(`refuses ${refused}, outside the manifest's urlFetchWhitelist, naming the allowlist`, () => {
+      const gas = createAppsScript({ backend: 'https://scope3.example.com/base/' });
+      assert.throws(() => gas.run('saveSettings', { url: refused, key }),
+        { message: /urlFetchWhitelist \(https:\/\/scope3\.example\.com\/base\/.*npm run build:addon/ });
+      assert.deepEqual(gas.stores.document.getKeys(), []);
+      assert.match(gas.run('testConnection', { url: refused, key }).message, /urlFetchWhitelist/);
+      assert.equal(gas.takeRequests().length, 0);
+    });
+  }
+
+  test('http://localhost is refused with the reason: UrlFetch runs on Google\'s servers', () => {
     const gas = createAppsScript();
+    assert.throws(() => gas.run('saveSettings', { url: 'http://localhost:8080', key }), { message: /never reaches localhost/ });
+  });
+
+  test('rejects a key with spaces inside', () => {
+    const gas = createAppsScript({ backend: 'https://a.example.com/' });
     assert.throws(() => gas.run('saveSettings', { url: 'https://a.example.com', key: 's3ai_a b' }), { message: /must not contain spaces/ });
     assert.deepEqual(gas.stores.document.getKeys(), []);
   });
@@ -140,17 +171,37 @@ describe('testConnection', () => {
   test('blank fields fall back to the saved settings', () => {
     const gas = createAppsScript({ settings: { url: server.url, key } });
     assert.equal(gas.run('testConnection', { url: '', key: '' }).ok, true);
+    assert.equal(gas.run('testConnection', { url: `${server.url}/`, key: '' }).ok, true);
+  });
+
+  test('a newly typed URL is tested with the typed key only: no request to it carries the saved key', async () => {
+    const other = await startServer();
+    try {
+      const otherKey = other.createKey('apps-script-other');
+      const gas = createAppsScript({ settings: { url: server.url, key } });
+      const blank = gas.run('testConnection', { url: other.url, key: '' });
+      assert.deepEqual(blank, { ok: false, message: `Enter the API key for ${other.url} (the saved key is only sent to ${server.url}).` });
+      assert.equal(gas.run('testConnection', { url: other.url, key: otherKey }).ok, true);
+      const requests = gas.takeRequests();
+      assert.equal(requests.length, 1);
+      for (const request of requests) {
+        assert.ok(request.url.startsWith(other.url));
+        assert.ok(!JSON.stringify(request).includes(key), 'the saved key went to the new URL');
+      }
+    } finally {
+      await other.stop();
+    }
   });
 
   test('unreachable and malformed URLs give readable messages', () => {
-    const gas = createAppsScript();
+    const gas = createAppsScript({ allow: ['http://127.0.0.1:9'] });
     assert.match(gas.run('testConnection', { url: 'http://127.0.0.1:9', key }).message, /^Cannot reach http:\/\/127\.0\.0\.1:9/);
     assert.match(gas.run('testConnection', { url: 'ftp://x', key }).message, /^The API URL must look like/);
     assert.deepEqual(gas.run('testConnection', { url: server.url, key: '' }), { ok: false, message: 'Enter an API key first.' });
   });
 });
 
-test('showSettings opens Settings.html as a modal dialog', () => {
+test('showSettings opens SettingsDialog.html as a modal dialog', () => {
   const gas = createAppsScript();
   gas.run('showSettings');
   assert.equal(gas.ui.dialogs.length, 1);

@@ -40,7 +40,7 @@ describe('Settings dialog in headless Chromium', { skip: missing || false }, () 
 
   async function openDialog(settings) {
     gas = createAppsScript(settings ? { settings } : {});
-    page = await openHtml(browser, { gas, file: 'Settings', functions: SERVER_FUNCTIONS, pageErrors });
+    page = await openHtml(browser, { gas, file: 'SettingsDialog', functions: SERVER_FUNCTIONS, pageErrors });
     await page.waitForFunction(() => window.__gasCalls.includes('getSettings') && !document.getElementById('save').disabled);
   }
 

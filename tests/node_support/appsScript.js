@@ -10,6 +10,7 @@ const vm = require('node:vm');
 const { MessageChannel, Worker, receiveMessageOnPort } = require('node:worker_threads');
 
 const { createSpreadsheetApp } = require('./fakeSpreadsheet');
+const { buildFiles, configSource, CONFIG_FILE } = require('../../scripts/build_addon');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT_DIR = path.join(ROOT, 'apps_script');
@@ -22,6 +23,16 @@ const CACHE_MAX_SECONDS = 21600;
 const PROPERTY_VALUE_MAX_BYTES = 9 * 1024;
 const PROPERTY_STORE_MAX_BYTES = 500 * 1024;
 const URL_MAX_CHARS = 2048;
+// The backend the harness builds the add-on for (`npm run build:addon -- <this>`): what a real deployment's
+// manifest would list. Test servers listen on http://127.0.0.1, which no real build may list (UrlFetch runs on
+// Google's servers); each one registers a test-only allowlist entry (allowTestUrl) added to the built manifest.
+const HARNESS_BACKEND = 'https://scope3-backend.example/';
+const testAllowlist = new Set();
+
+/** Adds a test-only urlFetchWhitelist entry (the URL with a trailing "/") to every project created from now on. */
+function allowTestUrl(url) {
+  testAllowlist.add(url.replace(/\/*$/, '/'));
+}
 
 /** CacheService's cache: string values, limits enforced, expiry on a clock tests can move. */
 class FakeCache {
@@ -244,11 +255,23 @@ function fetchBlocking(requests) {
   return reply.responses;
 }
 
-/** UrlFetchApp with real HTTP; `log` records every request sent (one entry per HTTP request). */
-function createUrlFetchApp(log) {
+/**
+ * UrlFetchApp with real HTTP; `log` records every request sent (one entry per HTTP request). `allowlist` is the
+ * manifest's urlFetchWhitelist: once present, UrlFetch refuses every URL not under one of its prefixes
+ * (INTEGRATIONS.md; developers.google.com/apps-script/manifest/allowlist-url), before sending anything.
+ */
+function createUrlFetchApp(log, allowlist) {
   function fetchAll(requests) {
     if (!Array.isArray(requests)) throw new Error('Invalid argument: requests');
     const normalized = requests.map((request) => normalizeRequest(request.url, request));
+    if (allowlist) {
+      for (const request of normalized) {
+        if (!allowlist.some((prefix) => request.url.toLowerCase().startsWith(prefix.toLowerCase()))) {
+          log.refused.push(request);
+          throw new Error(`Exception: The URL ${request.url} is not allowed by the urlFetchWhitelist in the manifest.`);
+        }
+      }
+    }
     log.batches.push(normalized.length);
     normalized.forEach((request) => log.requests.push(request));
     if (normalized.length === 0) return [];
@@ -268,7 +291,7 @@ function createUrlFetchApp(log) {
   };
 }
 
-function createHtmlService(mode) {
+function createHtmlService(mode, files) {
   function output(content) {
     const state = { content, width: null, height: null, title: '' };
     const html = {
@@ -286,9 +309,10 @@ function createHtmlService(mode) {
     createHtmlOutput: (content = '') => output(String(content)),
     createHtmlOutputFromFile(name) {
       if (mode.customFunction) throw new Error('You do not have permission to call HtmlService.createHtmlOutputFromFile');
-      const file = path.join(SCRIPT_DIR, name.endsWith('.html') ? name : `${name}.html`);
-      if (!fs.existsSync(file)) throw new Error(`No HTML file named ${name} was found.`);
-      return output(fs.readFileSync(file, 'utf8'));
+      // Apps Script names files without their extension: 'SettingsDialog', not 'SettingsDialog.html'.
+      const file = `${name}.html`;
+      if (!Object.prototype.hasOwnProperty.call(files, file)) throw new Error(`No HTML file named ${name} was found.`);
+      return output(files[file]);
     },
   };
 }
@@ -299,13 +323,28 @@ function scriptFiles() {
 }
 
 /**
- * A fresh Apps Script project: all .gs files loaded into one context with fresh services.
- * `settings` ({url, key}) pre-fills the document properties the Settings dialog would write.
+ * The project as `npm run build:addon -- <backend>` builds it, plus the test-only allowlist entries (the test
+ * servers', and `allow`) in both the manifest and the generated BuildConfig.gs.
  */
-function createAppsScript({ settings } = {}) {
+function builtProject({ backend = HARNESS_BACKEND, allow = [] } = {}) {
+  const { files, manifest } = buildFiles({ url: backend });
+  const extra = [...testAllowlist, ...allow.map((url) => url.replace(/\/*$/, '/'))];
+  manifest.urlFetchWhitelist = [...manifest.urlFetchWhitelist, ...extra];
+  files[CONFIG_FILE] = configSource(manifest.urlFetchWhitelist);
+  files['appsscript.json'] = JSON.stringify(manifest, null, 2);
+  return { files, manifest };
+}
+
+/**
+ * A fresh Apps Script project: all .gs files of the built project loaded into one context with fresh services.
+ * `settings` ({url, key}) pre-fills the document properties the Settings dialog would write; `backend` is the URL
+ * the add-on is built for, `allow` more test-only allowlist entries.
+ */
+function createAppsScript({ settings, backend, allow } = {}) {
+  const project = builtProject({ backend, allow });
   const mode = { customFunction: false };
   const clock = { offsetMs: 0, now() { return Date.now() + this.offsetMs; } };
-  const http = { requests: [], batches: [] };
+  const http = { requests: [], batches: [], refused: [] };
   const stores = { document: new FakeProperties(), user: new FakeProperties(), script: new FakeProperties() };
   const caches = { document: new FakeCache(clock), user: new FakeCache(clock), script: new FakeCache(clock) };
   const { app: spreadsheetApp, spreadsheet, ui } = createSpreadsheetApp(mode);
@@ -324,8 +363,8 @@ function createAppsScript({ settings } = {}) {
       getScriptCache: () => caches.script,
     },
     Utilities: utilities,
-    UrlFetchApp: createUrlFetchApp(http),
-    HtmlService: createHtmlService(mode),
+    UrlFetchApp: createUrlFetchApp(http, project.manifest.urlFetchWhitelist),
+    HtmlService: createHtmlService(mode, project.files),
     Logger: { log: (...args) => { logs.push(args.map(String).join(' ')); } },
     console: {
       log: (...args) => logs.push(args.map(String).join(' ')),
@@ -334,8 +373,8 @@ function createAppsScript({ settings } = {}) {
       error: (...args) => logs.push(args.map(String).join(' ')),
     },
   });
-  for (const name of scriptFiles()) {
-    vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
+  for (const name of Object.keys(project.files).filter((file) => file.endsWith('.gs')).sort()) {
+    vm.runInContext(project.files[name], context, { filename: name });
   }
   if (settings) {
     stores.document.setProperties({ SCOPE3_API_URL: settings.url, SCOPE3_API_KEY: settings.key });
@@ -343,6 +382,8 @@ function createAppsScript({ settings } = {}) {
 
   return {
     context,
+    manifest: project.manifest,
+    files: project.files,
     http,
     stores,
     caches,
@@ -377,4 +418,4 @@ function plain(value) {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
 
-module.exports = { createAppsScript, scriptFiles, plain, ROOT, SCRIPT_DIR };
+module.exports = { createAppsScript, builtProject, allowTestUrl, scriptFiles, plain, ROOT, SCRIPT_DIR, HARNESS_BACKEND };

@@ -6,7 +6,6 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { SCRIPT_DIR } = require('./appsScript');
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -80,7 +79,8 @@ async function openHtml(browser, { gas, file, functions, pageErrors }) {
     }
   });
   await page.addInitScript(installGoogleScriptStub);
-  const html = fs.readFileSync(path.join(SCRIPT_DIR, `${file}.html`), 'utf8');
+  const html = gas.files[`${file}.html`];
+  if (html === undefined) throw new Error(`no ${file}.html in the built project`);
   await page.route('**/*', (route) =>
     route.request().url() === PAGE_URL
       ? route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html })

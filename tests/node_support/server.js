@@ -10,7 +10,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const { ROOT } = require('./appsScript');
+const { ROOT, allowTestUrl } = require('./appsScript');
 
 const PYTHON = process.env.PYTHON || 'python';
 const ADMIN_KEY = 's3ai_test-admin-key-0123456789abcdef';
@@ -93,6 +93,7 @@ async function startServer({ batchQueue = false } = {}) {
     await sleep(100);
   }
 
+  allowTestUrl(url);
   return {
     url,
     adminKey: ADMIN_KEY,
