@@ -43,6 +43,16 @@ def create_app(test_config: dict[str, object] | None = None) -> Flask:
             response.headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
         return response
 
+    @app.after_request
+    def _versions(response: Response) -> Response:
+        # Which engine and catalog made this answer, so that a cached answer can be told from a current one
+        # (apps_script/Client.gs keys its cache by Scope3-Catalog-Version).
+        response.headers["Scope3-Methodology-Version"] = services.views.shipped.methodology_version
+        view = g.get("view")
+        if view is not None:
+            response.headers["Scope3-Catalog-Version"] = view.catalog_version
+        return response
+
     @app.before_request
     def _accepts_json() -> None:
         accept = request.accept_mimetypes

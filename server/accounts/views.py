@@ -28,12 +28,19 @@ MAX_CACHED_ACCOUNTS = 256
 class View:
     catalog: Catalog
     pipeline: Pipeline
+    # What a cached answer depends on: the methodology (engine and shipped catalog) and the database's catalog
+    # version (every saved entry moves it). Sent as `Scope3-Catalog-Version`.
+    catalog_version: str
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     principal: Principal
     view: View
+
+
+def catalog_version(catalog: Catalog, database_version: int) -> str:
+    return f"{catalog.methodology_version}.{database_version}"
 
 
 class CatalogViews:
@@ -89,7 +96,7 @@ class CatalogViews:
         with self.db.read() as session:
             saved = entries.saved_entries(session, [GLOBAL_CUSTOMER_ID])
         catalog = apply_entries(self.shipped, saved) if saved else self.shipped
-        view = View(catalog, Pipeline(catalog))
+        view = View(catalog, Pipeline(catalog), catalog_version(catalog, version))
         self._global = (version, view)
         return view
 
@@ -102,4 +109,4 @@ class CatalogViews:
         if not saved:
             return global_view
         catalog = apply_entries(global_view.catalog, saved)
-        return View(catalog, Pipeline(catalog))
+        return View(catalog, Pipeline(catalog), global_view.catalog_version)

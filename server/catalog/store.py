@@ -24,6 +24,7 @@ from server.catalog.rows import (
     ModelRow,
     NodeRow,
 )
+from server.catalog.version import methodology_version
 from server.engine import Calibration, GpuSpec, ModelSpec, TrainingSpec
 from server.engine.constants import (
     BYTES_PER_PARAM,
@@ -177,6 +178,7 @@ class Catalog:
 
     def __init__(self, catalog_dir: Path) -> None:
         self.dir = catalog_dir
+        self.methodology_version = methodology_version(catalog_dir)
         self.calibration: Calibration = load_calibration(catalog_dir / "calibration.csv")
         self.gpus: dict[str, CatalogGpu] = {}
         for gpu_row in read_rows(catalog_dir / "gpus.csv", GpuRow):
