@@ -1,10 +1,12 @@
 /**
  * Extensions → Scope3 → Estimate this sheet as a batch, for sheets too large for live formulas: the sheet's table
  * goes to POST /v1/batch in one call, the server's queue workers estimate it, and a sidebar follows the task and
- * writes the results to a new sheet, row for row level with the source.
+ * writes the results to the source's results tab, row for row level with the source.
  */
 
 const SCOPE3_BATCH_TASK_PROPERTY_ = 'SCOPE3_BATCH_TASK';
+// Which tab holds each source sheet's results: {source sheet id: results sheet id}.
+const SCOPE3_BATCH_RESULTS_PROPERTY_ = 'SCOPE3_BATCH_RESULTS';
 const SCOPE3_BATCH_HINT_ = 'Extensions → Scope3 → Estimate this sheet as a batch';
 // The server names each object after its sheet row.
 const SCOPE3_BATCH_ROW_KEY_ = /^row (\d+)$/;
@@ -66,9 +68,10 @@ function batchProgress() {
 }
 
 /**
- * For the sidebar: downloads the finished task's results and writes them to a new sheet "<source> impacts"
- * (never over an existing one): the metrics the server names (those of a blank `metric`: energy_wh, gco2e,
- * water_ml) and error, each result on its source row.
+ * For the sidebar: downloads the finished task's results and writes them to the source sheet's results tab
+ * ("<source> impacts", made on the first write, replaced in place on each later one): the metrics the server
+ * names (those of a blank `metric`: energy_wh, gco2e, water_ml) and error, each result on its source row. The
+ * tab is sized to what is written, so 100,000 results take 400,000 cells of the spreadsheet's 10 million.
  *
  * @return {{sheet: string, rows: number, failed: number}}
  */
@@ -84,16 +87,49 @@ function writeBatchResults() {
     throw new Error(describeFailure_(response.getResponseCode(), response.getContentText()));
   }
   const results = batchResultRows_(Utilities.parseCsv(response.getContentText()), saved.first_row);
+  const sheet = placeBatchResults_(saved, results.grid);
+  return {sheet: sheet.getName(), rows: results.rows, failed: results.failed};
+}
 
+/**
+ * Writes a results grid (its header on the source's header row) to the source sheet's results tab, sized to the
+ * grid, and returns the tab. The tab is found by the id kept in document properties, so a renamed results tab is
+ * still replaced, and a sheet of the user's that happens to be called "<source> impacts" is never written over.
+ */
+function placeBatchResults_(saved, grid) {
   const spreadsheet = SpreadsheetApp.getActiveSpreadsheet();
-  let name = saved.sheet + ' impacts';
-  for (let n = 2; spreadsheet.getSheetByName(name); n++) name = saved.sheet + ' impacts ' + n;
-  const sheet = spreadsheet.insertSheet(name);
-  const lastRow = saved.first_row + results.grid.length - 1;
-  if (sheet.getMaxRows() < lastRow) sheet.insertRowsAfter(sheet.getMaxRows(), lastRow - sheet.getMaxRows());
-  sheet.getRange(saved.first_row, 1, results.grid.length, results.grid[0].length).setValues(results.grid);
-  sheet.setFrozenRows(saved.first_row);
-  return {sheet: name, rows: results.rows, failed: results.failed};
+  const props = PropertiesService.getDocumentProperties();
+  /** @type {Object<string, number>} */
+  const tabs = JSON.parse(props.getProperty(SCOPE3_BATCH_RESULTS_PROPERTY_) || '{}');
+  const source = String(saved.sheet_id === undefined ? saved.sheet : saved.sheet_id);
+  let sheet = spreadsheet.getSheets().filter(function (tab) {
+    return tab.getSheetId() === tabs[source];
+  })[0];
+  if (!sheet) {
+    let name = saved.sheet + ' impacts';
+    for (let n = 2; spreadsheet.getSheetByName(name); n++) name = saved.sheet + ' impacts ' + n;
+    sheet = spreadsheet.insertSheet(name);
+    tabs[source] = sheet.getSheetId();
+    props.setProperty(SCOPE3_BATCH_RESULTS_PROPERTY_, JSON.stringify(tabs));
+  }
+  const width = grid[0].length;
+  const lastRow = saved.first_row + grid.length - 1;
+  sheet.clearContents();
+  sheet.setFrozenRows(0);
+  resizeSheet_(sheet, lastRow, width);
+  sheet.getRange(saved.first_row, 1, grid.length, width).setValues(grid);
+  if (lastRow > saved.first_row) sheet.setFrozenRows(saved.first_row);
+  return sheet;
+}
+
+/** Grows or shrinks a sheet to exactly this many rows and columns (each at least 1). */
+function resizeSheet_(sheet, rows, columns) {
+  const maxRows = sheet.getMaxRows();
+  if (maxRows < rows) sheet.insertRowsAfter(maxRows, rows - maxRows);
+  else if (maxRows > rows) sheet.deleteRows(rows + 1, maxRows - rows);
+  const maxColumns = sheet.getMaxColumns();
+  if (maxColumns < columns) sheet.insertColumnsAfter(maxColumns, columns - maxColumns);
+  else if (maxColumns > columns) sheet.deleteColumns(columns + 1, maxColumns - columns);
 }
 
 /** POSTs the sheet's table (from its first non-blank row, the header) and saves the task it starts. */
@@ -121,6 +157,7 @@ function submitBatch_(sheet) {
   const task = {
     task_id: answer.task_id,
     sheet: sheet.getName(),
+    sheet_id: sheet.getSheetId(),
     first_row: header + 1,
     total_items: answer.total_items,
     submitted_at: new Date().toISOString(),

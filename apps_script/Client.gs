@@ -1,19 +1,25 @@
 /**
- * Talks to the backend's POST /v1/sheets/impact: a whole range per HTTP call, every line cached.
+ * Talks to the backend's POST /v1/sheets/impact: a whole range per HTTP call, results cached per block of lines.
  *
  * Each cell that calls a custom function is one execution with a 30 s limit, and URL Fetch is capped per day,
- * so a range goes out as at most one request per SCOPE3_LINE_CHUNK_ lines, all in one fetchAll, and each
- * line's result is cached: recalculating an unchanged sheet makes no HTTP call at all.
+ * so a range goes out as at most one request per SCOPE3_LINE_CHUNK_ lines, all in one fetchAll. CacheService
+ * keeps at most 1,000 items (then the 900 farthest from expiry), so results are cached per block of
+ * SCOPE3_BLOCK_LINES_ lines, not per line: a 10,000-line range takes 40 items, recalculating it unchanged makes
+ * no HTTP call, and one edited line re-sends only its block. Every key holds the server's catalog version
+ * (its Scope3-Catalog-Version header), so a range never mixes numbers from two catalogs.
  */
 
 const SCOPE3_LINE_CHUNK_ = 5000;
 // The server refuses more lines per call; such calls go out as they are so that its message is shown.
 const SCOPE3_MAX_LINES_ = 10000;
+// Lines per cache entry: 250 rows of all 13 metrics are ~50 KB of JSON, under CacheService's 100 KB per value.
+const SCOPE3_BLOCK_LINES_ = 250;
+const SCOPE3_CACHE_VALUE_MAX_BYTES_ = 100 * 1024;
 // CacheService's longest expiry (6 h).
 const SCOPE3_CACHE_SECONDS_ = 21600;
 // Keys per getAll/putAll call.
 const SCOPE3_CACHE_BATCH_ = 500;
-const SCOPE3_ERROR_PREFIX_ = '#ERROR';
+const SCOPE3_CATALOG_VERSION_HEADER_ = 'Scope3-Catalog-Version';
 const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', 'hosting', 'location'];
 
 /**
@@ -28,68 +34,178 @@ function runSheetsCall_(call) {
   const plan = call.fn === 'SCOPE3_IMPACT_TABLE' ? planTable_(call.table) : planArgs_(call.args);
   if (plan === null) {
     // Inconsistent or oversized input: the server's 400 explains it better than we could.
-    return postUncached_(settings, rawBody_(call, metric));
+    return postAll_(settings, [rawBody_(call, metric)])[0];
   }
 
-  const keyHash = sha256WebSafe_(settings.key);
-  const lineKeys = [];
-  for (let i = 0; i < plan.lines; i++) {
-    lineKeys.push(cacheKey_([call.fn, metric, settings.url, keyHash, plan.header, plan.lineValues(i)]));
+  const cache = scope3Cache_();
+  const blocks = [];
+  for (let start = 0; start < plan.lines; start += SCOPE3_BLOCK_LINES_) {
+    const end = Math.min(start + SCOPE3_BLOCK_LINES_, plan.lines);
+    blocks.push({start: start, end: end, content: JSON.stringify(plan.blockValues(start, end)), columns: null, rows: null});
   }
-  const columnsKey = cacheKey_(['columns', settings.url, metric]);
-  // getDocumentCache() is null outside a document; cache keys hold the URL and the API key's hash, so the
-  // script cache is safe to share.
-  const cache = CacheService.getDocumentCache() || CacheService.getScriptCache();
-  const hits = cacheGetAll_(cache, uniqueStrings_(lineKeys.concat([columnsKey])));
+  const context = JSON.stringify([call.fn, metric, settings.url, sha256WebSafe_(settings.key), plan.header]);
+  const versionKey = catalogVersionKey_(settings.url);
+  let version = cache.get(versionKey);
+  if (version !== null) lookUpBlocks_(cache, blocks, context, version);
 
-  const rows = {};
-  Object.keys(hits).forEach(function (key) {
-    if (key !== columnsKey) rows[key] = JSON.parse(hits[key]);
-  });
-  let columns = hits[columnsKey] ? JSON.parse(hits[columnsKey]) : null;
-
-  // One request line per distinct missing key: identical lines are asked for once.
-  const missing = [];
-  const asked = {};
-  lineKeys.forEach(function (key, i) {
-    if (!(key in rows) && !asked[key]) {
-      asked[key] = true;
-      missing.push(i);
-    }
-  });
-  if (missing.length === 0 && columns === null && plan.needsColumns) missing.push(0);
-
-  if (missing.length > 0) {
-    const chunks = [];
-    for (let start = 0; start < missing.length; start += SCOPE3_LINE_CHUNK_) {
-      chunks.push(missing.slice(start, start + SCOPE3_LINE_CHUNK_));
-    }
-    const answers = postAll_(settings, chunks.map(function (lines) {
-      return plan.body(lines, metric);
-    }));
-    const fresh = {};
-    answers.forEach(function (answer, c) {
-      if (!Array.isArray(answer.values) || answer.values.length !== chunks[c].length) {
-        throw new Error('Scope3: the server answered ' + (answer.values ? answer.values.length : 'no') +
-          ' rows for ' + chunks[c].length + ' lines');
-      }
-      columns = answer.columns;
-      chunks[c].forEach(function (line, j) {
-        const row = answer.values[j];
-        rows[lineKeys[line]] = row;
-        if (!isErrorRow_(row)) fresh[lineKeys[line]] = JSON.stringify(row);
-      });
+  // When the answers come from another catalog version than the cached blocks, the blocks that were hits are
+  // asked for again, so that every row of a range comes from one catalog.
+  for (let round = 0; ; round++) {
+    const missing = blocks.filter(function (block) {
+      return block.rows === null;
     });
-    fresh[columnsKey] = JSON.stringify(columns);
-    cachePutAll_(cache, fresh);
+    if (missing.length === 0) break;
+    if (round === 2) throw new Error('Scope3: the catalog changed during this calculation; recalculate');
+    const answered = fetchBlocks_(settings, plan, metric, missing);
+    if (answered === null) {
+      // The answers disagree: the catalog changed between two of them. Ask again for everything.
+      blocks.forEach(function (block) {
+        block.rows = null;
+      });
+      continue;
+    }
+    if (answered !== version) {
+      blocks.forEach(function (block) {
+        if (missing.indexOf(block) < 0) block.rows = null;
+      });
+      version = answered;
+    }
+    storeBlocks_(cache, missing, context, version, versionKey);
   }
+  // A table's header row comes with every block.
+  const values = [];
+  blocks.forEach(function (block) {
+    Array.prototype.push.apply(values, block.rows);
+  });
+  return {columns: blocks.length ? blocks[0].columns : null, values: values};
+}
 
-  return {
-    columns: columns,
-    values: lineKeys.map(function (key) {
-      return rows[key];
-    }),
-  };
+/** The document's cache, or the script's outside a document (keys hold the URL and the key's hash). */
+function scope3Cache_() {
+  return CacheService.getDocumentCache() || CacheService.getScriptCache();
+}
+
+/** Where the last catalog version seen from a backend is kept. */
+function catalogVersionKey_(url) {
+  return 's3v:' + sha256WebSafe_(url);
+}
+
+/**
+ * Asks the backend which catalog it serves now (GET /model?limit=1, answered with Scope3-Catalog-Version) and
+ * keeps that as the latest version, so that the next calculation misses every block cached under an older one.
+ * Returns the version, or null when the server could not say.
+ */
+function refreshCatalogVersion_() {
+  const settings = requireSettings_();
+  let response;
+  try {
+    response = UrlFetchApp.fetch(settings.url + '/model?limit=1', {
+      method: 'get',
+      headers: {Authorization: 'Bearer ' + settings.key},
+      muteHttpExceptions: true,
+    });
+  } catch (e) {
+    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
+  }
+  readJson_(response);
+  const version = headerValue_(response.getHeaders(), SCOPE3_CATALOG_VERSION_HEADER_);
+  if (version === null) return null;
+  scope3Cache_().put(catalogVersionKey_(settings.url), version, SCOPE3_CACHE_SECONDS_);
+  return version;
+}
+
+/** The cache key of a block's results at a catalog version. */
+function blockKey_(context, version, block) {
+  return 's3b:' + sha256WebSafe_(context + '\n' + version + '\n' + block.content);
+}
+
+/** Fills the rows (and columns) of each block cached at this catalog version. */
+function lookUpBlocks_(cache, blocks, context, version) {
+  const keys = blocks.map(function (block) {
+    return blockKey_(context, version, block);
+  });
+  const hits = cacheGetAll_(cache, uniqueStrings_(keys));
+  blocks.forEach(function (block, i) {
+    const hit = hits[keys[i]];
+    if (hit === undefined || hit === null) return;
+    const entry = JSON.parse(hit);
+    block.columns = entry.c;
+    block.rows = entry.v;
+  });
+}
+
+/**
+ * Asks the server for the lines of these blocks: identical lines once, in requests of at most SCOPE3_LINE_CHUNK_
+ * lines, all in one fetchAll. Fills each block's rows; returns the catalog version the answers came from (null
+ * when the server sends none, or the answers disagree).
+ */
+function fetchBlocks_(settings, plan, metric, blocks) {
+  const asked = {};
+  const lines = [];
+  const slot = [];
+  blocks.forEach(function (block) {
+    for (let line = block.start; line < block.end; line++) {
+      const text = JSON.stringify(plan.lineValues(line));
+      if (!(text in asked)) {
+        asked[text] = lines.length;
+        lines.push(line);
+      }
+      slot.push(asked[text]);
+    }
+  });
+  const chunks = [];
+  for (let start = 0; start < lines.length; start += SCOPE3_LINE_CHUNK_) {
+    chunks.push(lines.slice(start, start + SCOPE3_LINE_CHUNK_));
+  }
+  const answers = postAll_(settings, chunks.map(function (chunk) {
+    return plan.body(chunk, metric);
+  }));
+  /** @type {Array<Array<*>>} */
+  const rows = [];
+  let version = answers.length ? answers[0].version : null;
+  answers.forEach(function (answer, c) {
+    if (!Array.isArray(answer.values) || answer.values.length !== chunks[c].length) {
+      throw new Error('Scope3: the server answered ' + (answer.values ? answer.values.length : 'no') +
+        ' rows for ' + chunks[c].length + ' lines');
+    }
+    if (answer.version !== version) version = null;
+    Array.prototype.push.apply(rows, answer.values);
+  });
+  let next = 0;
+  blocks.forEach(function (block) {
+    block.columns = answers[0].columns;
+    block.rows = [];
+    for (let line = block.start; line < block.end; line++) block.rows.push(rows[slot[next++]]);
+  });
+  return version;
+}
+
+/** Caches these blocks under this catalog version, and the version as the backend's latest. */
+function storeBlocks_(cache, blocks, context, version, versionKey) {
+  const entries = {};
+  blocks.forEach(function (block) {
+    const text = JSON.stringify({c: block.columns, v: block.rows});
+    // A block too large for one item (long error texts on every line) is not cached: it is asked for again.
+    if (utf8Length_(text) <= SCOPE3_CACHE_VALUE_MAX_BYTES_) entries[blockKey_(context, version, block)] = text;
+  });
+  entries[versionKey] = version;
+  cachePutAll_(cache, entries);
+}
+
+/** UTF-8 bytes of a string, as CacheService counts a value. */
+function utf8Length_(text) {
+  if (text.length * 3 <= SCOPE3_CACHE_VALUE_MAX_BYTES_) return text.length; // fits whatever its characters
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /**
@@ -123,7 +239,14 @@ function planArgs_(args) {
   return {
     lines: lines,
     header: null,
-    needsColumns: false,
+    blockValues: function (start, end) {
+      return names.map(function (name) {
+        const value = args[name];
+        return [name, Array.isArray(value) ? value.slice(start, end).map(function (row) {
+          return row[0];
+        }) : value];
+      });
+    },
     lineValues: function (line) {
       return names.map(function (name) {
         return [name, at(name, line)];
@@ -152,7 +275,9 @@ function planTable_(table) {
   return {
     lines: data.length,
     header: header,
-    needsColumns: true,
+    blockValues: function (start, end) {
+      return data.slice(start, end);
+    },
     lineValues: function (line) {
       return data[line];
     },
@@ -178,12 +303,10 @@ function rawBody_(call, metric) {
   return {function: call.fn, args: args, metric: metric};
 }
 
-function postUncached_(settings, body) {
-  const answer = postAll_(settings, [body])[0];
-  return {columns: answer.columns, values: answer.values};
-}
-
-/** POSTs every body to /v1/sheets/impact in one fetchAll and returns the parsed answers, or throws. */
+/**
+ * POSTs every body to /v1/sheets/impact in one fetchAll and returns the answers ({columns, values} and the
+ * catalog version they came from: '-' from a server that sends none), or throws a readable Error.
+ */
 function postAll_(settings, bodies) {
   const url = settings.url + '/v1/sheets/impact';
   const requests = bodies.map(function (body) {
@@ -202,7 +325,14 @@ function postAll_(settings, bodies) {
   } catch (e) {
     throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
   }
-  return responses.map(readJson_);
+  return responses.map(function (response) {
+    const answer = readJson_(response);
+    return {
+      columns: answer.columns,
+      values: answer.values,
+      version: headerValue_(response.getHeaders(), SCOPE3_CATALOG_VERSION_HEADER_) || '-',
+    };
+  });
 }
 
 /** GETs a path of the API with the saved key and returns the parsed JSON, or throws a readable Error. */
@@ -250,19 +380,11 @@ function describeFailure_(status, text) {
   return 'Scope3: ' + (message || 'the server answered an error') + ' (HTTP ' + status + ')';
 }
 
-function isErrorRow_(row) {
-  return Array.isArray(row) && typeof row[0] === 'string' && row[0].indexOf(SCOPE3_ERROR_PREFIX_) === 0;
-}
-
 /** Blank, null and omitted all mean the default metric (energy_wh, gco2e, water_ml). */
 function normalizeMetric_(metric) {
   if (metric === undefined || metric === null) return '';
   if (Array.isArray(metric)) return metric;
   return String(metric).trim();
-}
-
-function cacheKey_(parts) {
-  return 's3:' + sha256WebSafe_(JSON.stringify(parts));
 }
 
 function sha256WebSafe_(text) {
@@ -299,4 +421,13 @@ function uniqueStrings_(list) {
     seen[item] = true;
     return true;
   });
+}
+
+/** A response header by name, whatever its case; null when absent. */
+function headerValue_(headers, name) {
+  const wanted = name.toLowerCase();
+  const found = Object.keys(headers || {}).filter(function (header) {
+    return header.toLowerCase() === wanted;
+  });
+  return found.length ? String(headers[found[0]]) : null;
 }

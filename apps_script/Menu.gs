@@ -14,6 +14,7 @@ function onOpen(e) {
     .createAddonMenu()
     .addItem('Settings…', 'showSettings')
     .addItem('Refresh Models tab', 'refreshModelsTab')
+    .addItem('Recalculate SCOPE3 formulas', 'recalculateFormulas')
     .addItem('Insert example sheet', 'insertExampleSheet')
     .addSeparator()
     .addItem('Freeze results as values', 'freezeResults')

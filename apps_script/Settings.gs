@@ -31,7 +31,7 @@ function getSettings() {
 /**
  * For the dialog: validates and saves the URL and, when one is given, the key. A blank key keeps the saved one
  * only for the URL it was saved with: a key goes to no other server, so a new URL with a blank key clears it
- * (the dialog then asks for one).
+ * (the dialog then asks for one). Every SCOPE3_* formula of the spreadsheet is then recalculated.
  *
  * @param {{url: string, key: string}} form
  * @return {{url: string, keySet: boolean, keyHint: string}} the settings now saved
@@ -46,6 +46,9 @@ function saveSettings(form) {
   if (key !== '') update[SCOPE3_KEY_PROPERTY_] = key;
   props.setProperties(update);
   if (key === '' && url !== saved.url) props.deleteProperty(SCOPE3_KEY_PROPERTY_);
+  // Formulas that showed "no API URL set", or numbers from another backend, run again with what was saved
+  // (a new URL or key is a new cache context, so they ask the server).
+  rewriteScope3Formulas_();
   return getSettings();
 }
 
@@ -136,12 +139,4 @@ function normalizeApiKey_(value) {
   const key = String(value === undefined || value === null ? '' : value).trim();
   if (/[\s\u0000-\u001f\u007f]/.test(key)) throw new Error('The API key must not contain spaces or line breaks.');
   return key;
-}
-
-function headerValue_(headers, name) {
-  const wanted = name.toLowerCase();
-  const found = Object.keys(headers || {}).filter(function (header) {
-    return header.toLowerCase() === wanted;
-  });
-  return found.length ? String(headers[found[0]]) : null;
 }

@@ -243,10 +243,16 @@ describe('a 300-row sheet as a batch, with a job queue and a batch worker', { sk
     assert.equal(written.getFrozenRows(), 1);
     assert.deepEqual(cells(gas.spreadsheet.getSheetByName('Usage')), values, 'the source is untouched');
 
-    assert.deepEqual(gas.run('writeBatchResults'), { sheet: 'Usage impacts 2', rows: 297, failed: 4 });
-    assert.deepEqual(cells(gas.spreadsheet.getSheetByName('Usage impacts 2')), expected);
-    assert.deepEqual(cells(written), expected, 'the first results stay');
-    assert.deepEqual(gas.spreadsheet.getSheets().map((s) => s.getName()), ['Sheet1', 'Usage', 'Usage impacts', 'Usage impacts 2']);
+    // As wide and as long as what is written: not a new sheet's 26 columns.
+    assert.equal(written.getMaxColumns(), 4);
+    assert.equal(written.getMaxRows(), DATA_ROWS + 1);
+
+    // Written again (renamed by the user meanwhile): the same tab, replaced in place.
+    written.name = 'Usage results';
+    written.getRange(5, 4).setValue('a note in the way');
+    assert.deepEqual(gas.run('writeBatchResults'), { sheet: 'Usage results', rows: 297, failed: 4 });
+    assert.deepEqual(cells(written), expected);
+    assert.deepEqual(gas.spreadsheet.getSheets().map((s) => s.getName()), ['Sheet1', 'Usage', 'Usage results']);
   });
 
   test('a table under blank rows: the header row is sent as first_row and the results start there', async () => {
@@ -271,6 +277,54 @@ describe('a 300-row sheet as a batch, with a job queue and a batch worker', { sk
       ['', '', '', ''],
       [...defaultMetrics(b), ''],
     ]);
+  });
+
+  test('results tabs: one per source sheet, sized to the results, never over a sheet of the user\'s', () => {
+    const gas = makeGas();
+    const usage = fillSheet(gas, 'Usage', [['model'], ['gpt-4o']]);
+    const other = fillSheet(gas, 'Other', [['model'], ['gpt-4o']]);
+    const mine = gas.spreadsheet.insertSheet('Usage impacts');
+    mine.getRange('A1').setValue('my own sheet');
+    const grid = (rows, width) => [
+      ['energy_wh', 'gco2e', 'water_ml', 'error'].slice(4 - width),
+      ...Array.from({ length: rows }, (_, i) => Array.from({ length: width }, (_, c) => (c === width - 1 ? '' : i + c))),
+    ];
+    const place = (sheet, rows, width = 4, firstRow = 1) =>
+      gas.context.placeBatchResults_({ sheet: sheet.getName(), sheet_id: sheet.getSheetId(), first_row: firstRow }, grid(rows, width));
+
+    // 100,000 results: 400,004 cells, however often they are written.
+    const before = gas.spreadsheet.cellCount();
+    for (let round = 0; round < 3; round++) place(usage, 100000);
+    const tab = gas.spreadsheet.getSheets().find((s) => s.getName() === 'Usage impacts 2');
+    assert.ok(tab, gas.spreadsheet.getSheets().map((s) => s.getName()).join(', '));
+    assert.equal(tab.getMaxRows(), 100001);
+    assert.equal(tab.getMaxColumns(), 4);
+    assert.equal(gas.spreadsheet.cellCount() - before, 100001 * 4);
+    assert.deepEqual(tab.getRange(100001, 1, 1, 4).getValues(), [[99999, 100000, 100001, '']]);
+    assert.equal(tab.getFrozenRows(), 1);
+    assert.deepEqual(mine.dump(), { A1: 'my own sheet' }, "the user's sheet is untouched");
+
+    // Fewer, narrower results later: the tab shrinks, nothing of the old results is left.
+    place(usage, 10, 2, 3);
+    assert.equal(tab.getMaxRows(), 13);
+    assert.equal(tab.getMaxColumns(), 2);
+    assert.deepEqual(tab.getRange(1, 1, 4, 2).getValues(), [['', ''], ['', ''], ['water_ml', 'error'], [0, '']]);
+    assert.equal(tab.getFrozenRows(), 3);
+
+    place(other, 5);
+    assert.deepEqual(gas.spreadsheet.getSheets().map((s) => s.getName()), ['Sheet1', 'Usage', 'Other', 'Usage impacts', 'Usage impacts 2', 'Other impacts']);
+    assert.deepEqual(JSON.parse(gas.stores.document.getProperty('SCOPE3_BATCH_RESULTS')), {
+      [usage.getSheetId()]: tab.getSheetId(),
+      [other.getSheetId()]: gas.spreadsheet.getSheetByName('Other impacts').getSheetId(),
+    });
+  });
+
+  test('the harness spreadsheet refuses to grow past 10 million cells', () => {
+    const gas = makeGas();
+    const sheet = gas.spreadsheet.getActiveSheet();
+    assert.throws(() => sheet.insertRowsAfter(1000, 400000), /above the limit of 10000000 cells/);
+    sheet.insertRowsAfter(1000, 383000);
+    assert.throws(() => gas.spreadsheet.insertSheet('one more'), /above the limit/);
   });
 
   test('a header naming an unknown field: the server\'s message in an alert, nothing saved', () => {
@@ -313,8 +367,11 @@ describe('a 300-row sheet as a batch, with a job queue and a batch worker', { sk
       assert.deepEqual(cells(gas.spreadsheet.getSheetByName('Usage impacts')), expected);
 
       await page.click('#write');
-      await page.waitForFunction(() => document.getElementById('status').textContent.includes('"Usage impacts 2"'));
-      assert.deepEqual(cells(gas.spreadsheet.getSheetByName('Usage impacts 2')), expected);
+      await page.waitForFunction(() => window.__gasCalls.filter((name) => name === 'writeBatchResults').length === 2);
+      await page.waitForFunction(() => /^(ok|error)$/.test(document.getElementById('status').className));
+      assert.equal(await text('status'), 'Done: 297 rows written to the sheet "Usage impacts" (4 with an error in its error column).');
+      assert.deepEqual(cells(gas.spreadsheet.getSheetByName('Usage impacts')), expected);
+      assert.equal(gas.spreadsheet.getSheetByName('Usage impacts 2'), null, 'written again in place');
       const calls = await page.evaluate(() => window.__gasCalls);
       assert.deepEqual(calls.filter((name) => name === 'writeBatchResults'), ['writeBatchResults', 'writeBatchResults']);
       assert.ok(calls.filter((name) => name === 'batchProgress').length >= 2, calls.join(', '));

@@ -144,7 +144,7 @@ test('every menu item and dialog call names a function that exists', () => {
   const runTargets = [...html.matchAll(/\.\s*([A-Za-z0-9_]+)\(\s*[^)]*\)\s*;/g)]
     .map((m) => m[1])
     .filter((name) => serverFunctions.includes(name));
-  assert.equal(menuTargets.length, 6);
+  assert.equal(menuTargets.length, 7);
   assert.deepEqual([...new Set(runTargets)].sort(), [...serverFunctions].sort());
   for (const name of [...menuTargets, ...runTargets]) {
     assert.ok(declared.has(name), `${name} is not declared`);
@@ -171,7 +171,7 @@ test('the .gs files load in any order, as Apps Script does not promise one', () 
     const context = vm.createContext({});
     for (const name of order) vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
     for (const name of ['SCOPE3_IMPACT', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
-      'saveSettings', 'testConnection', 'refreshModelsTab', 'insertExampleSheet', 'freezeResults',
+      'saveSettings', 'testConnection', 'refreshModelsTab', 'recalculateFormulas', 'insertExampleSheet', 'freezeResults',
       'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults']) {
       assert.equal(typeof context[name], 'function', `${name} after loading ${order.join(', ')}`);
     }

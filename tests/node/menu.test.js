@@ -23,7 +23,7 @@ after(async () => {
 
 const makeGas = () => createAppsScript({ settings: { url: server.url, key } });
 
-test('onOpen builds the six items without calling anything that needs authorization', () => {
+test('onOpen builds the seven items without calling anything that needs authorization', () => {
   for (const trigger of ['onOpen', 'onInstall']) {
     const gas = createAppsScript();
     gas.run(trigger, { authMode: 'NONE' });
@@ -34,6 +34,7 @@ test('onOpen builds the six items without calling anything that needs authorizat
     assert.deepEqual(items.map((item) => item.caption), [
       'Settings…',
       'Refresh Models tab',
+      'Recalculate SCOPE3 formulas',
       'Insert example sheet',
       'Freeze results as values',
       'Estimate this sheet as a batch',
@@ -190,5 +191,66 @@ describe('freezeResults', () => {
     gas.run('freezeResults');
     assert.deepEqual(sheet.getDataRange().getValues(), before);
     assert.deepEqual(sheet.getDataRange().getFormulas().flat().filter(Boolean), []);
+  });
+});
+
+describe('recalculateFormulas', () => {
+  test('a formula stuck on "no API URL set" shows numbers once Settings are saved', () => {
+    const gas = createAppsScript();
+    const sheet = gas.spreadsheet.getActiveSheet();
+    const second = gas.spreadsheet.insertSheet('Usage 2');
+    sheet.getRange('A1').setFormula('=SCOPE3_IMPACT("gpt-4o", 1000, 200)');
+    sheet.getRange('E1').setFormula('=1+1');
+    second.getRange('B2').setFormula('=SCOPE3_IMPACT("gpt-4o-mini", 10, 5, "", "", "", "gco2e")');
+    recalculate(gas, sheet);
+    recalculate(gas, second);
+    assert.match(sheet.cell(1, 1).error, /no API URL set/);
+
+    // Sheets runs a custom function again only when its formula or arguments change: nothing has.
+    assert.deepEqual(recalculate(gas, sheet, { onlyChanged: true }), []);
+    assert.equal(sheet.getRange('A1').getValue(), '#ERROR!');
+
+    gas.run('saveSettings', { url: server.url, key });
+    const rerun = recalculate(gas, sheet, { onlyChanged: true });
+    assert.deepEqual(rerun.map((r) => r.call.name), ['SCOPE3_IMPACT'], 'only the SCOPE3 formula runs again');
+    assert.equal(typeof sheet.getRange('A1').getValue(), 'number');
+    assert.equal(typeof sheet.getRange('C1').getValue(), 'number');
+    assert.equal(sheet.getRange('A1').getFormula(), '=SCOPE3_IMPACT("gpt-4o", 1000, 200)', 'the formula is kept');
+    assert.equal(sheet.getRange('E1').getFormula(), '=1+1');
+    assert.equal(recalculate(gas, second, { onlyChanged: true }).length, 1, 'every sheet of the spreadsheet');
+    assert.equal(typeof second.getRange('B2').getValue(), 'number');
+  });
+
+  test('after a catalog change the menu item brings every formula to the new catalog', async () => {
+    const ownKey = server.createKey('apps-script-menu-recalculate');
+    await api(server, ownKey, 'POST', '/model', { id: 'acme-recalc-7b', total_params_billions: 7, task: 'text-generation' });
+    const gas = createAppsScript({ settings: { url: server.url, key: ownKey } });
+    const sheet = gas.spreadsheet.getActiveSheet();
+    sheet.getRange(1, 1, 3, 1).setValues([['acme-recalc-7b'], ['gpt-4o'], ['acme-recalc-7b']]);
+    sheet.getRange('B1').setFormula('=SCOPE3_IMPACT(A1:A3, 1000, 300)');
+    recalculate(gas, sheet);
+    const before = sheet.getRange(1, 2, 3, 1).getValues();
+    gas.takeRequests();
+
+    await api(server, ownKey, 'PUT', '/model/acme-recalc-7b', { total_params_billions: 70 });
+    // Unchanged, the formula would keep its cached numbers.
+    assert.deepEqual(recalculate(gas, sheet, { onlyChanged: true }), []);
+
+    assert.equal(gas.run('recalculateFormulas'), 1);
+    assert.equal(gas.spreadsheet.toasts.at(-1).message, '1 formula recalculated');
+    recalculate(gas, sheet, { onlyChanged: true });
+    const afterValues = sheet.getRange(1, 2, 3, 1).getValues();
+    const requests = gas.takeRequests();
+    assert.deepEqual(requests.map((r) => new URL(r.url).pathname), ['/model', '/v1/sheets/impact']);
+    assert.ok(afterValues[0][0] > before[0][0] * 2, `${before[0][0]} Wh -> ${afterValues[0][0]} Wh at 10× the parameters`);
+    assert.equal(afterValues[1][0], before[1][0], 'gpt-4o is unchanged');
+  });
+
+  test('without settings it still rewrites the formulas and says why numbers may not come', () => {
+    const gas = createAppsScript();
+    gas.spreadsheet.getActiveSheet().getRange('A1').setFormula('=SCOPE3_IMPACT("gpt-4o", 1, 1)');
+    assert.equal(gas.run('recalculateFormulas'), 1);
+    assert.match(gas.spreadsheet.toasts.at(-1).message, /^1 formula recalculated \(Scope3: no API URL set/);
+    assert.equal(gas.takeRequests().length, 0);
   });
 });

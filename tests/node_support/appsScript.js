@@ -20,6 +20,10 @@ const FETCH_TIMEOUT_MS = 120_000;
 const CACHE_KEY_MAX_CHARS = 250;
 const CACHE_VALUE_MAX_BYTES = 100 * 1024;
 const CACHE_MAX_SECONDS = 21600;
+// "A cache holds at most 1,000 items; past that it keeps the 900 farthest from expiry" (INTEGRATIONS.md, from
+// developers.google.com/apps-script/reference/cache/cache).
+const CACHE_MAX_ITEMS = 1000;
+const CACHE_ITEMS_KEPT = 900;
 const PROPERTY_VALUE_MAX_BYTES = 9 * 1024;
 const PROPERTY_STORE_MAX_BYTES = 500 * 1024;
 const URL_MAX_CHARS = 2048;
@@ -39,6 +43,7 @@ class FakeCache {
   constructor(clock) {
     this.clock = clock;
     this.entries = new Map();
+    this.evicted = 0;
     this.calls = { get: 0, getAll: 0, put: 0, putAll: 0, largestBatch: 0 };
   }
 
@@ -63,8 +68,26 @@ class FakeCache {
     if (typeof value !== 'string') throw new Error(`Invalid argument: value for ${key} is not a string`);
     if (Buffer.byteLength(value, 'utf8') > CACHE_VALUE_MAX_BYTES) throw new Error('Argument too large: value');
     if (!(seconds >= 1 && seconds <= CACHE_MAX_SECONDS)) throw new Error(`Invalid argument: expirationInSeconds ${seconds}`);
+    this.entries.delete(key); // a rewritten key counts once, as the newest
     this.entries.set(key, { value, expiresAt: this.clock.now() + seconds * 1000 });
+    if (this.entries.size > CACHE_MAX_ITEMS) this.evict();
   }
+
+  /** Over the cap: expired items go, then all but the CACHE_ITEMS_KEPT farthest from expiry. */
+  evict() {
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    if (this.entries.size <= CACHE_MAX_ITEMS) return;
+    // Latest expiry first; among equal expiries the later write wins (Map order is write order).
+    const ranked = [...this.entries].map(([key, entry], order) => ({ key, entry, order }));
+    ranked.sort((a, b) => b.entry.expiresAt - a.entry.expiresAt || b.order - a.order);
+    this.evicted += ranked.length - CACHE_ITEMS_KEPT;
+    const kept = new Set(ranked.slice(0, CACHE_ITEMS_KEPT).map(({ key }) => key));
+    for (const key of [...this.entries.keys()]) if (!kept.has(key)) this.entries.delete(key); // write order stays
+  }
+
+  /** Test helper: how many items the cache holds now. */
+  size() { return this.entries.size; }
 
   get(key) {
     this.calls.get++;
@@ -234,6 +257,8 @@ function normalizeRequest(url, params = {}) {
 }
 
 let fetcher = null;
+// Milliseconds spent waiting for HTTP answers, summed: what the script's own time excludes.
+const fetchClock = { waitedMs: 0 };
 
 /** Sends requests with real HTTP and blocks until all have answered: the worker fetches, this thread waits. */
 function fetchBlocking(requests) {
@@ -246,8 +271,11 @@ function fetchBlocking(requests) {
     fetcher = { port: port1, signal: new Int32Array(flag) };
   }
   Atomics.store(fetcher.signal, 0, 0);
+  const started = performance.now();
   fetcher.port.postMessage(requests);
-  if (Atomics.wait(fetcher.signal, 0, 0, FETCH_TIMEOUT_MS) === 'timed-out') {
+  const waited = Atomics.wait(fetcher.signal, 0, 0, FETCH_TIMEOUT_MS);
+  fetchClock.waitedMs += performance.now() - started;
+  if (waited === 'timed-out') {
     throw new Error('fake UrlFetchApp: no answer within 120 s');
   }
   const reply = receiveMessageOnPort(fetcher.port).message;
@@ -345,7 +373,16 @@ function createAppsScript({ settings, backend, allow } = {}) {
   const mode = { customFunction: false };
   const clock = { offsetMs: 0, now() { return Date.now() + this.offsetMs; } };
   const http = { requests: [], batches: [], refused: [] };
-  const stores = { document: new FakeProperties(), user: new FakeProperties(), script: new FakeProperties() };
+  // `user` is whoever runs a menu action or the dialog; inside a custom function getUserProperties() reads the
+  // spreadsheet owner's store instead ("owner"), whoever is viewing (INTEGRATIONS.md).
+  const stores = {
+    document: new FakeProperties(),
+    user: new FakeProperties(),
+    owner: new FakeProperties(),
+    script: new FakeProperties(),
+  };
+  const timings = [];
+  const counted = countCalls(utilities);
   const caches = { document: new FakeCache(clock), user: new FakeCache(clock), script: new FakeCache(clock) };
   const { app: spreadsheetApp, spreadsheet, ui } = createSpreadsheetApp(mode);
   const logs = [];
@@ -354,7 +391,7 @@ function createAppsScript({ settings, backend, allow } = {}) {
     SpreadsheetApp: spreadsheetApp,
     PropertiesService: {
       getDocumentProperties: () => stores.document,
-      getUserProperties: () => stores.user,
+      getUserProperties: () => (mode.customFunction ? stores.owner : stores.user),
       getScriptProperties: () => stores.script,
     },
     CacheService: {
@@ -362,7 +399,7 @@ function createAppsScript({ settings, backend, allow } = {}) {
       getUserCache: () => caches.user,
       getScriptCache: () => caches.script,
     },
-    Utilities: utilities,
+    Utilities: counted.service,
     UrlFetchApp: createUrlFetchApp(http, project.manifest.urlFetchWhitelist),
     HtmlService: createHtmlService(mode, project.files),
     Logger: { log: (...args) => { logs.push(args.map(String).join(' ')); } },
@@ -391,13 +428,28 @@ function createAppsScript({ settings, backend, allow } = {}) {
     spreadsheet,
     ui,
     logs,
-    /** Calls a global function as a cell would, and hands back the result as plain outer-realm JSON. */
+    /**
+     * One entry per custom-function call: `wallMs` (what a call's 30 s limit counts), `fetchMs` (waiting for HTTP
+     * answers, which depends on the server), `scriptMs` (the difference: the script's own work), and how many
+     * Utilities calls it made.
+     */
+    timings,
+    utilityCalls: counted.calls,
+    /** Calls a global function as a cell would, checks what Sheets would get, and hands it back as plain JSON. */
     customFunction(name, ...args) {
       mode.customFunction = true;
+      const started = performance.now();
+      const waitedBefore = fetchClock.waitedMs;
+      const utilitiesBefore = counted.total();
       try {
-        return plain(context[name](...args));
+        const result = context[name](...args);
+        checkSheetsResult(name, result);
+        return plain(result);
       } finally {
         mode.customFunction = false;
+        const wallMs = performance.now() - started;
+        const fetchMs = fetchClock.waitedMs - waitedBefore;
+        timings.push({ name, wallMs, fetchMs, scriptMs: wallMs - fetchMs, utilities: counted.total() - utilitiesBefore });
       }
     },
     /** Calls a global function as a menu item or google.script.run would. */
@@ -411,6 +463,56 @@ function createAppsScript({ settings, backend, allow } = {}) {
       return taken;
     },
   };
+}
+
+/**
+ * What a custom function may hand back to Sheets: a value, or a rectangular 2-D array of values, where a value is
+ * a finite number, a string, a boolean or a Date. Sheets shows anything else (undefined, null, NaN, Infinity, an
+ * object, a ragged array) as an error or a wrong cell, so the harness refuses it.
+ */
+class SheetsResultError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'SheetsResultError';
+  }
+}
+
+function checkSheetsResult(name, result) {
+  const isValue = (value) => (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' ||
+    typeof value === 'boolean' || Object.prototype.toString.call(value) === '[object Date]';
+  const where = (r, c) => `${name} result row ${r + 1}, column ${c + 1}`;
+  if (!Array.isArray(result)) {
+    if (!isValue(result)) throw new SheetsResultError(`${name} returned ${String(result)}, which Sheets cannot show in a cell`);
+    return;
+  }
+  if (result.length === 0) throw new SheetsResultError(`${name} returned an empty array, which Sheets shows as an error`);
+  const width = Array.isArray(result[0]) ? result[0].length : -1;
+  result.forEach((row, r) => {
+    if (!Array.isArray(row) || row.length !== width || width === 0) {
+      throw new SheetsResultError(`${name} returned a ragged or 1-D array at row ${r + 1}: Sheets needs a rectangle`);
+    }
+    row.forEach((value, c) => {
+      if (!isValue(value)) throw new SheetsResultError(`${where(r, c)} is ${String(value)}, which Sheets cannot show`);
+    });
+  });
+}
+
+/** A copy of a service object whose methods count their calls, by name. */
+function countCalls(service) {
+  const calls = {};
+  const copy = {};
+  for (const [name, member] of Object.entries(service)) {
+    if (typeof member !== 'function') {
+      copy[name] = member;
+      continue;
+    }
+    calls[name] = 0;
+    copy[name] = (...args) => {
+      calls[name]++;
+      return member(...args);
+    };
+  }
+  return { service: copy, calls, total: () => Object.values(calls).reduce((a, b) => a + b, 0) };
 }
 
 /** Values made inside the vm realm compare badly with assert.deepStrictEqual: copy them out through JSON. */

@@ -6,6 +6,10 @@
 
 const DEFAULT_ROWS = 1000;
 const DEFAULT_COLUMNS = 26;
+// "Up to 10 million cells or 18,278 columns" per spreadsheet (support.google.com/drive/answer/37603), counted over
+// every sheet's grid, blank or not.
+const SPREADSHEET_MAX_CELLS = 10_000_000;
+const SHEET_MAX_COLUMNS = 18278;
 
 function columnLetters(column) {
   let letters = '';
@@ -150,6 +154,11 @@ class FakeRange {
 class FakeSheet {
   constructor(spreadsheet, name, id) {
     Object.assign(this, { spreadsheet, name, id, cells: new Map(), frozenRows: 0, formats: [] });
+    // What Sheets has applied (at a flush, or when a script ends) of each cell's formula, and the cells whose
+    // applied formula changed since Sheets last evaluated them: what makes a custom function run again.
+    this.appliedFormulas = new Map();
+    this.changedFormulas = new Set();
+    this.lastArguments = new Map(); // formula cell -> its arguments' values (JSON) at its last run
     this.maxRows = DEFAULT_ROWS;
     this.maxColumns = DEFAULT_COLUMNS;
   }
@@ -197,6 +206,7 @@ class FakeSheet {
   insertRowsAfter(afterPosition, howMany) {
     this.spreadsheet.checkWritable('Sheet.insertRowsAfter');
     if (afterPosition !== this.maxRows) throw new Error('fake spreadsheet: only appending rows is modelled');
+    this.spreadsheet.checkCells(howMany * this.maxColumns);
     this.maxRows += howMany;
     return this;
   }
@@ -204,12 +214,53 @@ class FakeSheet {
   insertColumnsAfter(afterPosition, howMany) {
     this.spreadsheet.checkWritable('Sheet.insertColumnsAfter');
     if (afterPosition !== this.maxColumns) throw new Error('fake spreadsheet: only appending columns is modelled');
+    if (this.maxColumns + howMany > SHEET_MAX_COLUMNS) throw new Error(`A sheet may have at most ${SHEET_MAX_COLUMNS} columns.`);
+    this.spreadsheet.checkCells(howMany * this.maxRows);
     this.maxColumns += howMany;
     return this;
   }
 
+  /** Deletes rows, moving the cells below up; Sheets refuses to delete every row that is not frozen. */
+  deleteRows(rowPosition, howMany) {
+    this.spreadsheet.checkWritable('Sheet.deleteRows');
+    this.checkDeletion(rowPosition, howMany, this.maxRows, 'rows');
+    if (this.maxRows - howMany <= this.frozenRows) throw new Error('Sorry, it is not possible to delete all non-frozen rows.');
+    this.shiftCells(0, rowPosition, howMany);
+    this.maxRows -= howMany;
+  }
+
+  deleteColumns(columnPosition, howMany) {
+    this.spreadsheet.checkWritable('Sheet.deleteColumns');
+    this.checkDeletion(columnPosition, howMany, this.maxColumns, 'columns');
+    if (howMany === this.maxColumns) throw new Error('Sorry, it is not possible to delete all columns.');
+    this.shiftCells(1, columnPosition, howMany);
+    this.maxColumns -= howMany;
+  }
+
+  checkDeletion(position, howMany, extent, what) {
+    if (!(position >= 1 && howMany >= 1 && position + howMany - 1 <= extent)) {
+      throw new Error(`Those ${what} are out of bounds.`);
+    }
+  }
+
+  /** Removes cells [position, position + howMany) along an axis (0 rows, 1 columns) and moves the rest back. */
+  shiftCells(axis, position, howMany) {
+    const moved = new Map();
+    for (const [key, cell] of this.cells) {
+      const at = key.split(',').map(Number);
+      if (at[axis] >= position && at[axis] < position + howMany) continue;
+      if (at[axis] >= position + howMany) at[axis] -= howMany;
+      moved.set(`${at[0]},${at[1]}`, cell);
+    }
+    this.cells = moved;
+    this.appliedFormulas.clear();
+    this.changedFormulas.clear();
+    this.lastArguments.clear();
+  }
+
   setFrozenRows(rows) {
     this.spreadsheet.checkWritable('Sheet.setFrozenRows');
+    if (rows >= this.maxRows) throw new Error('Sorry, it is not possible to freeze all rows.');
     this.frozenRows = rows;
   }
 
@@ -222,6 +273,20 @@ class FakeSheet {
   }
 
   activate() { this.spreadsheet.active = this; return this; }
+
+  /** Applies pending writes as Sheets does at SpreadsheetApp.flush() or a script's end: notes changed formulas. */
+  applyFormulas() {
+    const keys = new Set([...this.appliedFormulas.keys(), ...this.cells.keys()]);
+    for (const key of keys) {
+      const cell = this.cells.get(key);
+      const formula = cell && cell.formula ? cell.formula : '';
+      if (formula !== (this.appliedFormulas.get(key) || '')) {
+        if (formula) this.appliedFormulas.set(key, formula);
+        else this.appliedFormulas.delete(key);
+        this.changedFormulas.add(key);
+      }
+    }
+  }
 
   /** Test helper: the cells as {A1: value-or-formula}. */
   dump() {
@@ -247,7 +312,19 @@ class FakeSpreadsheet {
     if (this.mode.customFunction) throw new Error(`You do not have permission to call ${what}`);
   }
 
+  /** Cells of every sheet's grid: what the 10-million-cell limit counts. */
+  cellCount() {
+    return this.sheets.reduce((sum, sheet) => sum + sheet.maxRows * sheet.maxColumns, 0);
+  }
+
+  checkCells(adding) {
+    if (this.cellCount() + adding > SPREADSHEET_MAX_CELLS) {
+      throw new Error(`This action would increase the number of cells in the workbook above the limit of ${SPREADSHEET_MAX_CELLS} cells.`);
+    }
+  }
+
   addSheet(name) {
+    this.checkCells(DEFAULT_ROWS * DEFAULT_COLUMNS);
     const sheet = new FakeSheet(this, name, this.nextId++);
     this.sheets.push(sheet);
     return sheet;
@@ -344,7 +421,7 @@ function createSpreadsheetApp(mode) {
       if (mode.customFunction) throw new Error('Cannot call SpreadsheetApp.getUi() from this context.');
       return ui;
     },
-    flush: () => {},
+    flush: () => spreadsheet.sheets.forEach((sheet) => sheet.applyFormulas()),
   };
   return { app, spreadsheet, ui };
 }

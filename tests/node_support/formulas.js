@@ -36,15 +36,37 @@ function parseCall(formula) {
   return match ? { name: match[1].toUpperCase(), args: splitArguments(match[2]) } : null;
 }
 
-/** Evaluates every SCOPE3_* formula on the sheet and writes its result where Sheets would spill it. */
-function recalculate(gas, sheet) {
+/**
+ * Evaluates SCOPE3_* formulas on the sheet and writes each result where Sheets would spill it: every formula, or
+ * with `onlyChanged` only those Sheets would run again, as it does on its own: a formula whose text, as applied
+ * (at a flush or a script's end), changed, or whose arguments' values changed, since its last run.
+ */
+function recalculate(gas, sheet, { onlyChanged = false } = {}) {
+  sheet.applyFormulas();
   const results = [];
   for (const [key, cell] of [...sheet.cells]) {
     const call = cell.formula && parseCall(cell.formula);
     if (!call) continue;
     const [row, column] = key.split(',').map(Number);
-    const values = gas.customFunction(call.name, ...call.args.map((arg) => argumentValue(sheet, arg)));
-    values.forEach((cells, r) => cells.forEach((value, c) => {
+    const args = call.args.map((arg) => argumentValue(sheet, arg));
+    const argsText = JSON.stringify(args);
+    if (onlyChanged && !sheet.changedFormulas.has(key) && sheet.lastArguments.get(key) === argsText) continue;
+    sheet.changedFormulas.delete(key);
+    sheet.lastArguments.set(key, argsText);
+    let values;
+    try {
+      values = gas.customFunction(call.name, ...args);
+    } catch (error) {
+      if (error.name === 'SheetsResultError') throw error; // the code under test broke Sheets' rules: fail
+      // A thrown Error shows as #ERROR! with its message on hover, and spills nothing.
+      for (const [other, spilled] of [...sheet.cells]) if (spilled.spilledFrom === key) sheet.cells.delete(other);
+      sheet.put(row, column, { value: '#ERROR!', formula: cell.formula, error: error.message });
+      results.push({ row, column, call, error: error.message });
+      continue;
+    }
+    for (const [other, spilled] of [...sheet.cells]) if (spilled.spilledFrom === key) sheet.cells.delete(other);
+    const grid = Array.isArray(values) ? values : [[values]];
+    grid.forEach((cells, r) => cells.forEach((value, c) => {
       const target = sheet.cell(row + r, column + c);
       if ((r > 0 || c > 0) && target && (target.formula || target.value !== '')) {
         throw new Error(`#REF! Array result was not expanded because it would overwrite data in row ${row + r}`);
