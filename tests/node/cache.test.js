@@ -1,6 +1,6 @@
 'use strict';
 // The results cache under CacheService's documented limits (1,000 items, then the 900 farthest from expiry;
-// 100 KB a value): a 10,000-line range, an edited line, a catalog change, and the harness's cap itself.
+// 100 KB a value): a 10,000-line range, an edited line, a catalog change.
 
 const assert = require('node:assert/strict');
 const { after, before, describe, test } = require('node:test');
@@ -144,29 +144,5 @@ describe('a catalog change', () => {
     // Recalculating now makes no call again.
     assert.deepEqual(callRange(gas, edited), values);
     assert.equal(gas.takeRequests().length, 0);
-  });
-});
-
-describe('the harness cache', () => {
-  test('holds at most 1,000 items, then keeps the 900 farthest from expiry', () => {
-    const gas = createAppsScript();
-    const cache = gas.caches.document;
-    for (let i = 0; i < 600; i++) cache.put(`soon:${i}`, 'v', 60);
-    for (let i = 0; i < 400; i++) cache.put(`late:${i}`, 'v', 21600);
-    assert.equal(cache.size(), 1000);
-    cache.put('newest', 'v', 21600);
-    assert.equal(cache.size(), 900);
-    assert.equal(cache.evicted, 101);
-    assert.equal(cache.get('newest'), 'v');
-    assert.equal(cache.get('late:0'), 'v');
-    assert.equal(cache.get('soon:0'), null, 'the items nearest expiry go first');
-    assert.equal(cache.get('soon:599'), 'v');
-  });
-
-  test('refuses keys over 250 characters and values over 100 KB', () => {
-    const cache = createAppsScript().caches.document;
-    assert.throws(() => cache.put('k'.repeat(251), 'v', 60), /key/);
-    assert.throws(() => cache.put('k', 'é'.repeat(51300), 60), /too large/);
-    cache.put('k'.repeat(250), 'v'.repeat(100 * 1024), 60);
   });
 });
