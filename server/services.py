@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.accounts.keys import BOOTSTRAP_ADMIN_ACCOUNT, ensure_key
+from server.accounts.usage import KeyUsage
 from server.accounts.views import CatalogViews
 from server.catalog.store import Catalog, load_catalog
 from server.db.database import Database, DatabaseError
@@ -27,6 +28,7 @@ class Services:
     settings: Settings
     db: Database
     views: CatalogViews
+    usage: KeyUsage  # each key's requests and last use, counted in memory, flushed now and then
     queue: BatchQueue | None  # None without REDIS_URL: no batch jobs
 
 
@@ -52,4 +54,5 @@ def build_services(settings: Settings, *, with_queue: bool = True) -> Services:
         from server.batch.queue import BatchQueue  # Dramatiq and its Redis client only where batch jobs run
 
         queue = BatchQueue(settings, db=db, views=views)
-    return Services(settings=settings, db=db, views=views, queue=queue)
+    usage = KeyUsage(db, flush_seconds=settings.KEY_USAGE_FLUSH_SECONDS)
+    return Services(settings=settings, db=db, views=views, usage=usage, queue=queue)

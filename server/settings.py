@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     BATCH_HEARTBEAT_TIMEOUT_MS: int = Field(
         60_000, ge=500, description="silence after which a batch worker counts as dead and its blocks go back"
     )
+    KEY_USAGE_FLUSH_SECONDS: float = Field(
+        30.0, ge=0, le=3600, description="how often each worker adds its keys' request counts to the database"
+    )
     BATCH_MAINTENANCE_CHANCE: int = Field(
         1000, ge=1, le=1_000_000, description="queue commands per million that check for dead workers"
     )

@@ -28,11 +28,12 @@ def test_a_first_revision_database_upgrades_in_place(database_url: str) -> None:
         )
 
     db.migrate()
-    assert db.revision() == "0004"
+    assert db.revision() == "0005"
     with db.read() as session:
         principal = authenticate(session, key)
         state = session.execute(text("SELECT version, shipped_generation FROM catalog_state")).one()
     assert principal is not None and principal.account_id == 7 and principal.account_name == "early"
+    assert principal.scope == "full", "a key made before scopes keeps every right it had"
     assert tuple(state) == (0, 0)
     db.dispose()
 
@@ -50,5 +51,5 @@ def test_migrating_twice_changes_nothing(tmp_path: object) -> None:
     db = Database(f"sqlite:///{tmp_path}/twice.sqlite3")
     db.migrate()
     db.migrate()
-    assert db.revision() == "0004"
+    assert db.revision() == "0005"
     db.dispose()

@@ -1,7 +1,8 @@
 """Every request but `/status` and `/openapi.json` carries an API key: `Authorization: Bearer <key>`.
 
 BigQuery cannot send headers, so `POST /` may carry the key in `userDefinedContext.api_key` instead. The key
-is looked up by its digest (never logged, never stored); the caller and its catalog view go on `flask.g`.
+is looked up by its digest (never logged, never stored); the caller and its catalog view go on `flask.g`. A key's
+scope is enforced here, for every endpoint at once (`scopes.py`), and its use counted in memory (`usage.py`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 import orjson
 from flask import Flask, current_app, g, request
 
+from server.accounts import scopes
 from server.accounts.keys import Principal
 from server.accounts.views import CatalogViews, View
-from server.errors import Unauthorized
+from server.errors import Forbidden, Unauthorized
 from server.services import Services
 
 PUBLIC_ENDPOINTS = frozenset({"status.status", "openapi.openapi", "static"})
@@ -88,7 +90,15 @@ def _authenticate() -> None:
     caller = views().caller(key=key)
     if caller is None:
         raise Unauthorized("invalid or revoked API key", reason="invalid_api_key")
-    g.principal = caller.principal
+    principal = caller.principal
+    services().usage.record(principal.key_hash)
+    if not scopes.allows(principal.scope, request.endpoint, request.method):
+        raise Forbidden(
+            f"this is an {principal.scope!r} key: it may estimate and read the catalog, not "
+            f"{request.method} {request.path} (use a full key of the account)",
+            reason="key_scope",
+        )
+    g.principal = principal
     g.view = caller.view
 
 

@@ -14,6 +14,7 @@ from server.accounts.keys import (
     list_keys,
     revoke_key,
 )
+from server.accounts.scopes import ESTIMATE, FULL, SCOPES
 from server.db.database import Database
 from server.settings import load_settings
 
@@ -29,11 +30,11 @@ def _create_key(args: argparse.Namespace) -> int:
     db = _database()
     try:
         with db.write() as session:
-            key = create_key(session, args.name, admin=args.admin)
+            key = create_key(session, args.name, admin=args.admin, scope=args.scope)
     except KeyCommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    kind = "admin key" if args.admin else "key"
+    kind = "admin key" if args.admin else ("estimate-only key" if args.scope == ESTIMATE else "key")
     print(f"new {kind} for account {args.name!r}; it is shown once, store it now:", file=sys.stderr)
     print(key)
     return 0
@@ -43,13 +44,24 @@ def _list_keys(_args: argparse.Namespace) -> int:
     with _database().read() as session:
         keys = list_keys(session)
     if not keys:
-        print("no keys yet: `python -m server create-key NAME [--admin]` makes one")
+        print("no keys yet: `python -m server create-key NAME [--admin | --scope estimate]` makes one")
         return 0
-    print(f"{'key starts':<14} {'account':<24} {'admin':<6} {'created (UTC)':<20} revoked")
+    print(
+        f"{'key starts':<14} {'account':<24} {'admin':<6} {'scope':<9} {'created (UTC)':<17} "
+        f"{'last used (UTC)':<17} {'requests':>9}  revoked"
+    )
     for k in keys:
         revoked = k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "-"
+        used = k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"
         admin = "yes" if k.is_admin else "no"
-        print(f"{k.prefix + '…':<14} {k.account:<24} {admin:<6} {k.created_at:%Y-%m-%d %H:%M}     {revoked}")
+        print(
+            f"{k.prefix + '…':<14} {k.account:<24} {admin:<6} {k.scope:<9} {k.created_at:%Y-%m-%d %H:%M}  "
+            f"{used:<17} {k.request_count:>9}  {revoked}"
+        )
+    print(
+        f"(a running server adds its requests here every {load_settings().KEY_USAGE_FLUSH_SECONDS:g} s, "
+        "KEY_USAGE_FLUSH_SECONDS, and as a worker stops)"
+    )
     return 0
 
 
@@ -95,8 +107,17 @@ def add_commands(commands: Any) -> None:
     )
     create.add_argument("name", metavar="NAME", help="account name, e.g. a team or a person")
     create.add_argument("--admin", action="store_true", help="an admin key: manages the global catalog")
+    create.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=FULL,
+        help="full (default): whatever the account may do; estimate: estimates and catalog reads only, the key "
+        "to put in a shared spreadsheet (403 on every write, batch, file, sync and admin endpoint)",
+    )
     create.set_defaults(run=_create_key)
-    listing = commands.add_parser("list-keys", help="list keys (their first characters only) and accounts")
+    listing = commands.add_parser(
+        "list-keys", help="list keys (their first characters only): account, scope, last use, requests"
+    )
     listing.set_defaults(run=_list_keys)
     revoke = commands.add_parser("revoke-key", help="revoke a key: its requests get 401 from then on")
     revoke.add_argument("key", metavar="KEY", help="the whole key, or the first characters list-keys shows")

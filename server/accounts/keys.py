@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from server.accounts.scopes import ESTIMATE, FULL, SCOPES
 from server.db.tables import Account, ApiKey
 
 KEY_PREFIX = "s3ai_"
@@ -34,6 +35,7 @@ class Principal:
     account_name: str
     is_admin: bool
     key_hash: str
+    scope: str = FULL  # what the key may do (server/accounts/scopes.py); an account acting without a key: full
 
 
 def new_key() -> str:
@@ -48,8 +50,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_key(session: Session, account_name: str, *, admin: bool = False, key: str | None = None) -> str:
-    """A new key for `account_name` (the account is made if new). Returns the key: the only time it exists."""
+def create_key(
+    session: Session, account_name: str, *, admin: bool = False, key: str | None = None, scope: str = FULL
+) -> str:
+    """A new key for `account_name` (the account is made if new) with this scope. Returns the key: the only time
+    it exists."""
+    if scope not in SCOPES:
+        raise KeyCommandError(f"unknown scope {scope!r}: one of {', '.join(SCOPES)}")
+    if admin and scope != FULL:
+        raise KeyCommandError(f"an admin key manages the catalog, so it cannot have the {scope!r} scope")
     account = session.scalars(select(Account).where(Account.name == account_name)).first()
     if account is None:
         account = Account(name=account_name, is_admin=admin, created_at=now())
@@ -57,9 +66,20 @@ def create_key(session: Session, account_name: str, *, admin: bool = False, key:
         session.flush()
     elif admin and not account.is_admin:
         raise KeyCommandError(f"account {account_name!r} exists and is not an admin; use another name for an admin key")
+    elif scope == ESTIMATE and account.is_admin:
+        raise KeyCommandError(
+            f"account {account_name!r} is an admin account, whose keys see every account's entries; "
+            "make the estimate key for another account"
+        )
     key = key or new_key()
     session.add(
-        ApiKey(account_id=account.id, key_hash=key_hash(key), prefix=key[:SHOWN_PREFIX_CHARS], created_at=now())
+        ApiKey(
+            account_id=account.id,
+            key_hash=key_hash(key),
+            prefix=key[:SHOWN_PREFIX_CHARS],
+            created_at=now(),
+            scope=scope,
+        )
     )
     return key
 
@@ -84,11 +104,13 @@ def authenticate(connection: Connection | Session, key: str) -> Principal | None
     # The lookup is by digest; compare the digests in constant time all the same.
     if found is None or found.revoked_at is not None or not hmac.compare_digest(found.key_hash, digest):
         return None
-    return Principal(account_id=found.id, account_name=found.name, is_admin=found.is_admin, key_hash=digest)
+    return Principal(
+        account_id=found.id, account_name=found.name, is_admin=found.is_admin, key_hash=digest, scope=found.scope
+    )
 
 
 _KEY_QUERY = (
-    select(ApiKey.key_hash, ApiKey.revoked_at, Account.id, Account.name, Account.is_admin)
+    select(ApiKey.key_hash, ApiKey.revoked_at, ApiKey.scope, Account.id, Account.name, Account.is_admin)
     .join(Account, Account.id == ApiKey.account_id)
     .where(ApiKey.key_hash == bindparam("digest"))
 )
@@ -112,11 +134,23 @@ class KeyListing:
     is_admin: bool
     created_at: datetime
     revoked_at: datetime | None
+    scope: str
+    last_used_at: datetime | None
+    request_count: int
 
 
 def list_keys(session: Session) -> list[KeyListing]:
     rows = session.execute(
-        select(ApiKey.prefix, Account.name, Account.is_admin, ApiKey.created_at, ApiKey.revoked_at)
+        select(
+            ApiKey.prefix,
+            Account.name,
+            Account.is_admin,
+            ApiKey.created_at,
+            ApiKey.revoked_at,
+            ApiKey.scope,
+            ApiKey.last_used_at,
+            ApiKey.request_count,
+        )
         .join(Account, Account.id == ApiKey.account_id)
         .order_by(ApiKey.id)
     ).all()

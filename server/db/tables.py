@@ -1,7 +1,7 @@
 """The database's tables (SQLAlchemy 2 declarative). Migrations in `server/db/migrations` create them.
 
 - `accounts`: one per customer; `id` is the spec's `customer_id`. Admins curate the global catalog.
-- `api_keys`: only a SHA-256 digest of each key is kept, never the key.
+- `api_keys`: only a SHA-256 digest of each key is kept, never the key; its scope, last use and request count.
 - `catalog_entries`: models, GPUs and nodes saved through the API. `customer_id` 0 marks a global entry
   (admin-created, or an admin's change to a shipped entry, which it shadows); otherwise the owner's account.
   `data` holds the entry's fields as the spec names them; `data` NULL is an admin's deletion of a shipped entry.
@@ -62,6 +62,11 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # the key's first characters, to tell keys apart in lists
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # `full`, or `estimate`: estimates and catalog reads only (server/accounts/scopes.py).
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    # Usage, counted in memory by each worker and added here every few seconds (server/accounts/usage.py).
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    request_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class CatalogEntry(Base):
