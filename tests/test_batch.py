@@ -175,6 +175,10 @@ def test_rows_submitted_complete_and_equal_the_impact_api(batch: Batch) -> None:
     task = wait_done(batch.admin, body["task_id"])
     assert task["status"] == "completed" and task["progress"] == 1.0
     assert task["counts"] == {"queued": 0, "completed": len(rows) - 2, "failed": 2}
+    # The methodology that took the task and the one its blocks were computed with: the server's, as it says.
+    methodology = submitted.headers["Scope3-Methodology-Version"]
+    assert task["methodology_version"] == methodology
+    assert task["computed_with_methodology"] == [methodology]
     results = jsonl_results(batch.admin, body["task_id"])
     assert [result["line"] for result in results] == list(range(1, len(rows) + 1))
     expected = totals_from_impact(batch.admin, [row for i, row in enumerate(rows) if i not in (10, 11)])

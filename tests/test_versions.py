@@ -31,6 +31,12 @@ def test_answers_carry_the_methodology_and_the_catalog_version(client: FlaskClie
     assert "Scope3-Catalog-Version" not in refused.headers
 
 
+def test_debug_names_the_methodology_version(client: FlaskClient) -> None:
+    response = client.post("/v1/impact?debug=true", json=ROW)
+    steps = [step["description"] for step in response.get_json()["rows"][0]["debug"]["steps"]]
+    assert f"methodology version {response.headers['Scope3-Methodology-Version']}" in steps
+
+
 def test_a_saved_entry_moves_the_catalog_version_not_the_methodology(tmp_path: Path) -> None:
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'v.sqlite3'}"))
     client = authorized(app.test_client(), ADMIN_KEY)

@@ -168,7 +168,9 @@ def submit() -> Response:
     account_id = current_principal().account_id
     db = views().db
     file_id = _file_id(body, account_id)
-    submitted = jobs.submit(db, account_id=account_id, file_id=file_id)
+    submitted = jobs.submit(
+        db, account_id=account_id, file_id=file_id, methodology_version=current_catalog().methodology_version
+    )
     try:
         queue.enqueue(submitted.task_id, submitted.blocks)
     except RedisError as exc:
@@ -229,6 +231,7 @@ def task_wire(task: BatchTask) -> dict[str, Any]:
         "created_at": entries.stamp(task.created_at),
         "completed_at": entries.stamp(task.completed_at) if task.completed_at else None,
         "error": task.error,
+        "methodology_version": task.methodology_version,
         "results": {kind: f"/v1/batch/task/{task.id}/results?format={kind}" for kind in OUTPUT_FORMATS},
     }
 
@@ -236,7 +239,10 @@ def task_wire(task: BatchTask) -> dict[str, Any]:
 @bp.get("/v1/batch/task/<task_id>")
 @documented("A task's status, counts and progress", path=TASK_ID, replies={200: BatchTaskWire}, errors=(404,))
 def get_task(task_id: str) -> Response:
-    return json_response(task_wire(_task(task_id)))
+    task = _task(task_id)
+    return json_response(
+        {**task_wire(task), "computed_with_methodology": jobs.methodology_versions(views().db, task.id)}
+    )
 
 
 def _output_format() -> str:

@@ -35,8 +35,8 @@ class Submitted:
     blocks: int
 
 
-def submit(db: Database, *, account_id: int, file_id: str) -> Submitted:
-    """A new task over a stored file (already checked to be the account's)."""
+def submit(db: Database, *, account_id: int, file_id: str, methodology_version: str | None = None) -> Submitted:
+    """A new task over a stored file (already checked to be the account's), noting the methodology that took it."""
     with db.write() as session:
         stored = session.get(BatchFile, file_id)
         assert stored is not None and stored.account_id == account_id
@@ -51,6 +51,7 @@ def submit(db: Database, *, account_id: int, file_id: str) -> Submitted:
             completed_items=0,
             failed_items=0,
             created_at=datetime.now(UTC),
+            methodology_version=methodology_version,
         )
         session.add(task)
     return Submitted(task.id, task.total_items, task.blocks)
@@ -77,7 +78,16 @@ def run_block(db: Database, views: CatalogViews, task_id: str, block_no: int) ->
     data = zlib.compress(b"\n".join(results), COMPRESSION_LEVEL)
     try:
         with db.write() as session:
-            session.add(BatchResult(task_id=task_id, block_no=block_no, completed=completed, failed=failed, data=data))
+            session.add(
+                BatchResult(
+                    task_id=task_id,
+                    block_no=block_no,
+                    completed=completed,
+                    failed=failed,
+                    data=data,
+                    methodology_version=pipeline.catalog.methodology_version,
+                )
+            )
             session.flush()
             session.execute(
                 update(BatchTask)
@@ -106,6 +116,17 @@ def fail(db: Database, task_id: str, message: str) -> None:
             .where(BatchTask.id == task_id, BatchTask.status != COMPLETED)
             .values(status=FAILED, error=message[:2000], completed_at=datetime.now(UTC))
         )
+
+
+def methodology_versions(db: Database, task_id: str) -> list[str]:
+    """The methodology versions the task's finished blocks were computed with (one, unless a deploy came between)."""
+    with db.read() as session:
+        found = session.scalars(
+            select(BatchResult.methodology_version)
+            .where(BatchResult.task_id == task_id, BatchResult.methodology_version.is_not(None))
+            .distinct()
+        )
+        return sorted(v for v in found if v)
 
 
 def task_for(db: Database, account_id: int, task_id: str) -> BatchTask | None:

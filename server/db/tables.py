@@ -138,6 +138,8 @@ class BatchTask(Base):
     failed_items: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Scope3-Methodology-Version of the server that accepted the task.
+    methodology_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class BatchResult(Base):
@@ -148,3 +150,5 @@ class BatchResult(Base):
     completed: Mapped[int] = mapped_column(Integer)
     failed: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of one JSON result per line, in line order
+    # The methodology version of the worker that computed the block (a deploy may change it mid-task).
+    methodology_version: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -152,7 +152,9 @@ def estimate_groups(
         yield fields, indices, pipeline.run_token_counts(template, counts)
 
 
-def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0) -> dict[str, Any]:
+def wire_row(
+    result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0, methodology: str = ""
+) -> dict[str, Any]:
     if result.error is not None:
         return {"total_impact": dict(ZERO_WIRE), "error": result.error.to_wire()}
     out: dict[str, Any] = {
@@ -162,11 +164,11 @@ def wire_row(result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0)
         "total_impact": wire(result.total),
     }
     if debug and result.resolved is not None:
-        out["debug"] = debug_info(result, elapsed_ms)
+        out["debug"] = debug_info(result, elapsed_ms, methodology)
     return out
 
 
-def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
+def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> dict[str, Any]:
     resolved = result.resolved
     assert resolved is not None
     p = resolved.prepared
@@ -178,6 +180,12 @@ def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
     gpu_ms = result.gpu_energy_j * p.node_seconds_per_gpu_j * 1000.0
     rule_steps = (
         [{"description": resolved.model_note, "duration_ms": 0.0, "inferences": 1}] if resolved.model_note else []
+    )
+    # The spec's debug object has no field for it and the scope3ai client refuses unknown fields: a step says it.
+    version_steps = (
+        [{"description": f"methodology version {methodology}", "duration_ms": 0.0, "inferences": 1}]
+        if methodology
+        else []
     )
     return {
         "model": resolved.model.wire,
@@ -196,6 +204,7 @@ def debug_info(result: RowResult, elapsed_ms: float) -> dict[str, Any]:
                 "inferences": 1,
             },
             *rule_steps,
+            *version_steps,
         ],
     }
 
@@ -212,7 +221,9 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
             totals.has_errors = True
         else:
             totals.add(result.total)
-        out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed))
+        out_rows.append(
+            wire_row(result, debug=debug, elapsed_ms=elapsed, methodology=pipeline.catalog.methodology_version)
+        )
     return {
         "rows": out_rows,
         "total_energy_wh": totals.energy_wh,

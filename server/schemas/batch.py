@@ -88,6 +88,9 @@ class BatchTask(BaseModel):
     created_at: str
     completed_at: str | None
     error: str | None
+    # Scope3-Methodology-Version of the server that accepted the task, and those its blocks were computed with.
+    methodology_version: str | None
+    computed_with_methodology: list[str] | None = None
     results: BatchResultLinks
 
 
