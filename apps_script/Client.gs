@@ -20,6 +20,9 @@ const SCOPE3_CACHE_SECONDS_ = 21600;
 // Keys per getAll/putAll call.
 const SCOPE3_CACHE_BATCH_ = 500;
 const SCOPE3_CATALOG_VERSION_HEADER_ = 'Scope3-Catalog-Version';
+// A 503 (the backend's database or queue briefly away) is tried once more after its Retry-After, waiting at most
+// this long: the wait counts against the custom function's 30 s.
+const SCOPE3_RETRY_MAX_WAIT_S_ = 10;
 const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', 'hosting', 'location'];
 
 /**
@@ -319,11 +322,19 @@ function postAll_(settings, bodies) {
       muteHttpExceptions: true,
     };
   });
-  let responses;
-  try {
-    responses = UrlFetchApp.fetchAll(requests);
-  } catch (e) {
-    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
+  const responses = fetchAllOrExplain_(settings, requests);
+  const busy = [];
+  responses.forEach(function (response, i) {
+    if (response.getResponseCode() === 503) busy.push(i);
+  });
+  if (busy.length > 0) {
+    Utilities.sleep(retryAfterSeconds_(responses[busy[0]]) * 1000);
+    const again = fetchAllOrExplain_(settings, busy.map(function (i) {
+      return requests[i];
+    }));
+    busy.forEach(function (i, k) {
+      responses[i] = again[k];
+    });
   }
   return responses.map(function (response) {
     const answer = readJson_(response);
@@ -333,6 +344,22 @@ function postAll_(settings, bodies) {
       version: headerValue_(response.getHeaders(), SCOPE3_CATALOG_VERSION_HEADER_) || '-',
     };
   });
+}
+
+/** UrlFetchApp.fetchAll, with a readable Error when the backend cannot be reached at all. */
+function fetchAllOrExplain_(settings, requests) {
+  try {
+    return UrlFetchApp.fetchAll(requests);
+  } catch (e) {
+    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
+  }
+}
+
+/** The seconds a 503 asks to wait (its Retry-After), from 1 to SCOPE3_RETRY_MAX_WAIT_S_. */
+function retryAfterSeconds_(response) {
+  const asked = Number(headerValue_(response.getHeaders(), 'Retry-After'));
+  if (!isFinite(asked) || asked < 1) return 1;
+  return Math.min(asked, SCOPE3_RETRY_MAX_WAIT_S_);
 }
 
 /** GETs a path of the API with the saved key and returns the parsed JSON, or throws a readable Error. */
@@ -372,6 +399,10 @@ function describeFailure_(status, text) {
     message = JSON.parse(text).message || '';
   } catch (e) {
     // Not our server's JSON error (a proxy's HTML page, say): the status alone has to do.
+  }
+  if (status === 503) {
+    return 'Scope3: backend briefly unavailable (HTTP 503) — recalculate in a moment' +
+      (message ? ' (' + message + ')' : '');
   }
   if (status === 429) {
     return 'Scope3: too many requests (HTTP 429) — wait a minute, then recalculate' +

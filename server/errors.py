@@ -8,8 +8,12 @@ from typing import Any
 import orjson
 from flask import Flask, Response
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from server.db.database import is_unavailable
 from server.pipeline.errors import InputError, InputTooLarge, first_problem
 
 log = logging.getLogger("server.errors")
@@ -90,6 +94,19 @@ class InternalError(ApiError):
     status_code, code, message = 500, "INTERNAL_ERROR", "internal error"
 
 
+# Seconds a client is told to wait after a 503 for a dependency briefly away: a PostgreSQL restart takes about a
+# second, a Cloud SQL failover up to a minute; clients that retry (BigQuery, the Sheets functions) come back soon.
+RETRY_AFTER_S = 3
+
+
+def briefly_unavailable(what: str, reason: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"the {what} is briefly unavailable; retry in {RETRY_AFTER_S} s",
+        reason=reason,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def from_validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
     """The first problem (`server.pipeline.errors.first_problem`) as a 400."""
     problem = first_problem(exc, prefix)
@@ -142,6 +159,20 @@ def register_error_handlers(app: Flask) -> None:
         if status == 404:
             return error_response(NotFound("no such endpoint"))
         return error_response(mapped())
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(error: SQLAlchemyError) -> Response:
+        if is_unavailable(error):
+            log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+            return error_response(briefly_unavailable("database", "database_unavailable"))
+        log.exception("unhandled database error")
+        return error_response(InternalError())
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_error(error: Exception) -> Response:
+        log.warning("redis unavailable: %s", type(error).__name__)
+        return error_response(briefly_unavailable("job queue (Redis)", "redis_unavailable"))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
+
 from server.accounts.keys import Principal, authenticate, principal_for_account
 from server.catalog.custom import apply_entries
 from server.catalog.store import Catalog
@@ -56,14 +58,23 @@ class CatalogViews:
     def caller(self, *, key: str | None = None, account: int | str | None = None) -> Caller | None:
         """Who is behind an API key, or an account (id or name) acting without one, with the view it sees at the
         database's current catalog version; None for an unknown or revoked key, or no such account. One read."""
-        with self.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
-            if key is not None:
-                principal = authenticate(connection, key)
-            elif account is not None:
-                principal = principal_for_account(connection, account)
-            else:
-                raise ValueError("caller: give a key or an account")
-            version, shipped_generation = entries.catalog_state(connection)
+        if key is None and account is None:
+            raise ValueError("caller: give a key or an account")
+        for attempt in (1, 2):
+            try:
+                with self.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
+                    if key is not None:
+                        principal = authenticate(connection, key)
+                    else:
+                        assert account is not None
+                        principal = principal_for_account(connection, account)
+                    version, shipped_generation = entries.catalog_state(connection)
+                break
+            except DBAPIError as exc:
+                # A pooled connection the database dropped (a restart): SQLAlchemy has invalidated the pool, so
+                # one more try gets a fresh connection. Anything else, or a second failure, goes to the caller.
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
         if principal is None:
             return None
         return Caller(principal, self.view(principal, version, shipped_generation))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import fcntl
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
@@ -32,6 +34,32 @@ _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", d
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says why and which setting to check."""
+
+
+# SQLite's words for a database another process holds longer than the busy timeout: a wait, not a bug.
+SQLITE_BUSY_MESSAGES = ("database is locked", "database is busy")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Is this the database being briefly away (a restart, a failover, a dropped connection, a full pool, SQLite
+    busy), as opposed to a bug (a bad statement, a missing table)? The first is a 503 that heals; the second a 500."""
+    if isinstance(error, sqlalchemy.exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, sqlalchemy.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:  # SQLAlchemy's dialect recognised a disconnect
+        return True
+    orig = error.orig
+    module = type(orig).__module__ or ""
+    if module.startswith("psycopg"):
+        # psycopg maps SQLSTATE classes 08 (connection), 57 (operator intervention: shutdown, admin restart) and
+        # 53 (insufficient resources) to OperationalError; a bad statement is a ProgrammingError or DataError.
+        import psycopg
+
+        return isinstance(orig, psycopg.OperationalError)
+    if isinstance(orig, sqlite3.OperationalError):
+        return any(words in str(orig).lower() for words in SQLITE_BUSY_MESSAGES)
+    return False
 
 
 def database_url(setting: str) -> str:

@@ -221,7 +221,11 @@ const utilities = {
   },
   base64Decode(text) { return signedBytes(Buffer.from(text, 'base64')); },
   parseCsv,
-  sleep() {},
+  // Blocks for real, as it does in Apps Script, where the time counts against the call's 30 s; at most 300 s.
+  sleep(milliseconds) {
+    if (!(milliseconds >= 0 && milliseconds <= 300000)) throw new Error(`Invalid argument: milliseconds ${milliseconds}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+  },
 };
 
 /** One HTTPResponse, as UrlFetchApp returns it. */

@@ -1,0 +1,113 @@
+"""A database that is briefly away is a 503 with `Retry-After` on every entry point, not a 500, and the app heals when
+it is back; a bug in a statement stays a 500. PostgreSQL for real: the test's database refuses connections
+(`ALLOW_CONNECTIONS false`, which binds superusers too) and its sessions are terminated, as a restart does."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy.exc
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.accounts.keys import create_key
+from server.app import create_app
+from server.db.database import is_unavailable
+from tests.conftest import POSTGRES_ADMIN_URL, authorized, settings_for_tests
+from tests.test_bigquery import call
+
+ROW = {"model_id": "gpt-4o", "input_tokens": 100, "output_tokens": 20}
+ENTRY_POINTS: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("POST", "/v1/impact", {"rows": [ROW]}),
+    ("POST", "/v1/sheets/impact", {"function": "SCOPE3_IMPACT", "args": {"model": "gpt-4o", "input_tokens": 5}}),
+    ("POST", "/", {"requestId": "r", "caller": "c", "sessionUser": "u", "calls": [call(model_id="gpt-4o")]}),
+    ("GET", "/model?limit=1", None),
+    ("POST", "/v1/batch", {"rows": [ROW]}),
+    ("POST", "/model", {"id": "fault-test-llm", "total_params_billions": 1}),
+]
+
+
+def admin_sql(statement: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(statement)
+
+
+@pytest.fixture()
+def app(postgres_url: str, redis_url: str) -> Iterator[Flask]:
+    app = create_app(settings_for_tests(postgres_url, REDIS_URL=redis_url, BATCH_QUEUE_NAMESPACE="faults-test"))
+    yield app
+    app.extensions["services"].db.dispose()
+
+
+def user(app: Flask) -> FlaskClient:
+    with app.extensions["services"].db.write() as session:
+        key = create_key(session, "faults")
+    return authorized(app.test_client(), key)
+
+
+def take_database_away(app: Flask) -> str:
+    name = app.extensions["services"].db.url.database
+    admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    admin_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    return str(name)
+
+
+def test_every_entry_point_answers_503_with_retry_after_while_the_database_is_away_then_heals(app: Flask) -> None:
+    client = user(app)
+    for method, path, body in ENTRY_POINTS[:4]:
+        assert client.open(path, method=method, json=body).status_code == 200, path
+    name = take_database_away(app)
+    try:
+        for method, path, body in ENTRY_POINTS:
+            response = client.open(path, method=method, json=body)
+            assert response.status_code == 503, (path, response.status_code, response.get_data(as_text=True)[:300])
+            assert response.headers["Retry-After"] == "3"
+            error = response.get_json()
+            assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["reason"] == "database_unavailable"
+            assert "briefly unavailable" in error["message"]
+    finally:
+        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    # Back: the pool's dead connections are replaced and every entry point answers again.
+    for method, path, body in ENTRY_POINTS[:4]:
+        assert client.open(path, method=method, json=body).status_code == 200, path
+
+
+def test_a_connection_dropped_by_a_restart_is_replaced_on_the_same_request(app: Flask) -> None:
+    client = user(app)
+    assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
+    # The sessions end (as a restart ends them) but the database takes new ones at once: the pooled connection is
+    # found dead, the key lookup is tried once more on a fresh one, and the request succeeds.
+    name = app.extensions["services"].db.url.database
+    admin_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
+
+
+def dbapi_error(orig: BaseException, invalidated: bool = False) -> sqlalchemy.exc.DBAPIError:
+    return sqlalchemy.exc.OperationalError("SELECT 1", {}, orig, connection_invalidated=invalidated)
+
+
+def test_which_database_errors_are_an_outage() -> None:
+    assert is_unavailable(dbapi_error(sqlite3.OperationalError("database is locked")))
+    assert is_unavailable(dbapi_error(psycopg.OperationalError("connection refused")))
+    assert is_unavailable(dbapi_error(RuntimeError("anything"), invalidated=True))
+    assert is_unavailable(sqlalchemy.exc.TimeoutError("QueuePool limit reached"))
+    # Bugs: a bad statement, a missing table.
+    assert not is_unavailable(dbapi_error(sqlite3.OperationalError("no such table: api_keys")))
+    assert not is_unavailable(
+        sqlalchemy.exc.ProgrammingError("SELECT x", {}, psycopg.errors.UndefinedColumn("column x does not exist"))
+    )
+    assert not is_unavailable(ValueError("not a database error"))
+
+
+def test_a_database_bug_stays_a_500(tmp_path: Any) -> None:
+    app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'bug.sqlite3'}"))
+    client = user(app)
+    with app.extensions["services"].db.write() as session:
+        session.execute(sqlalchemy.text("DROP TABLE catalog_state"))
+    response = client.post("/v1/impact", json={"rows": [ROW]})
+    assert response.status_code == 500 and response.get_json()["code"] == "INTERNAL_ERROR"
+    app.extensions["services"].db.dispose()
