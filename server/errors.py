@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, g
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -142,6 +142,16 @@ HTTP_ERRORS: dict[int, type[ApiError]] = {
 
 
 def register_error_handlers(app: Flask) -> None:
+    """Call before `init_limits`: the rate limiter sets Retry-After on every response it counts (the end of the
+    key's window, up to 60 s); for a 503 the outage's own, shorter advice is put back after it."""
+
+    @app.after_request
+    def _outage_retry_after(response: Response) -> Response:
+        wanted = getattr(g, "retry_after_s", None)
+        if wanted is not None and response.status_code == 503:
+            response.headers["Retry-After"] = str(wanted)
+        return response
+
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return error_response(error)
@@ -164,6 +174,7 @@ def register_error_handlers(app: Flask) -> None:
     def _database_error(error: SQLAlchemyError) -> Response:
         if is_unavailable(error):
             log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+            g.retry_after_s = RETRY_AFTER_S
             return error_response(briefly_unavailable("database", "database_unavailable"))
         log.exception("unhandled database error")
         return error_response(InternalError())
@@ -172,6 +183,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RedisTimeoutError)
     def _redis_error(error: Exception) -> Response:
         log.warning("redis unavailable: %s", type(error).__name__)
+        g.retry_after_s = RETRY_AFTER_S
         return error_response(briefly_unavailable("job queue (Redis)", "redis_unavailable"))
 
     @app.errorhandler(Exception)

@@ -1,10 +1,12 @@
-"""A database that is briefly away is a 503 with `Retry-After` on every entry point, not a 500, and the app heals when
-it is back; a bug in a statement stays a 500. PostgreSQL for real: the test's database refuses connections
+"""A database that is briefly away is not a 500: a key verified in the last minute keeps estimating from memory,
+writes and other keys get 503 with `Retry-After` on every entry point, `/readyz` names the database, and the app
+heals when it is back; a bug in a statement stays a 500. PostgreSQL for real: the test's database refuses connections
 (`ALLOW_CONNECTIONS false`, which binds superusers too) and its sessions are terminated, as a restart does."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +16,8 @@ import sqlalchemy.exc
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.accounts.keys import create_key
+from server.accounts import views
+from server.accounts.keys import create_key, revoke_key
 from server.app import create_app
 from server.db.database import is_unavailable
 from tests.conftest import POSTGRES_ADMIN_URL, authorized, settings_for_tests
@@ -56,24 +59,77 @@ def take_database_away(app: Flask) -> str:
     return str(name)
 
 
-def test_every_entry_point_answers_503_with_retry_after_while_the_database_is_away_then_heals(app: Flask) -> None:
+ESTIMATES = ENTRY_POINTS[:4]  # estimates and catalog reads: served from memory for a recently verified key
+WRITES = ENTRY_POINTS[4:]
+
+
+def assert_unavailable(response: Any, where: str) -> None:
+    assert response.status_code == 503, (where, response.status_code, response.get_data(as_text=True)[:300])
+    assert response.headers["Retry-After"] == "3"
+    error = response.get_json()
+    assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["reason"] == "database_unavailable", error
+    assert "briefly unavailable" in error["message"]
+
+
+def test_while_the_database_is_away_recent_keys_estimate_writes_and_unknown_keys_get_503_then_it_heals(
+    app: Flask,
+) -> None:
     client = user(app)
-    for method, path, body in ENTRY_POINTS[:4]:
+    unseen = user(app)  # made before the outage, never used on this worker
+    for method, path, body in ESTIMATES:
         assert client.open(path, method=method, json=body).status_code == 200, path
     name = take_database_away(app)
     try:
-        for method, path, body in ENTRY_POINTS:
+        for method, path, body in ESTIMATES:
             response = client.open(path, method=method, json=body)
-            assert response.status_code == 503, (path, response.status_code, response.get_data(as_text=True)[:300])
-            assert response.headers["Retry-After"] == "3"
-            error = response.get_json()
-            assert error["code"] == "SERVICE_UNAVAILABLE" and error["details"]["reason"] == "database_unavailable"
-            assert "briefly unavailable" in error["message"]
+            assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        for method, path, body in WRITES:
+            assert_unavailable(client.open(path, method=method, json=body), path)
+        for method, path, body in ENTRY_POINTS:
+            assert_unavailable(unseen.open(path, method=method, json=body), f"unseen key {path}")
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 503 and ready.headers["Retry-After"] == "3"
+        assert ready.get_json()["checks"]["database"].startswith("down: ")
+        assert ready.get_json()["checks"]["redis"] == "ok"
+        assert app.test_client().get("/livez").status_code == 200
     finally:
         admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    # Back: the pool's dead connections are replaced and every entry point answers again.
-    for method, path, body in ENTRY_POINTS[:4]:
+    # Back: the pool's dead connections are replaced and every entry point answers again, for every key.
+    for method, path, body in ESTIMATES:
         assert client.open(path, method=method, json=body).status_code == 200, path
+        assert unseen.open(path, method=method, json=body).status_code == 200, path
+    assert client.post("/model", json={"id": "after-the-outage-llm", "total_params_billions": 1}).status_code == 201
+    assert app.test_client().get("/readyz").get_json() == {"ready": True, "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_a_key_remembered_through_an_outage_stops_after_the_grace_period(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "KEY_GRACE_SECONDS", 0.5)
+    client = user(app)
+    assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
+    name = take_database_away(app)
+    try:
+        assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
+        time.sleep(0.6)
+        # A key revoked while the database was away is refused once the grace period is over: here, any key is.
+        assert_unavailable(client.post("/v1/impact", json={"rows": [ROW]}), "after the grace period")
+    finally:
+        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+def test_a_key_revoked_while_the_database_is_up_is_never_served_from_memory(app: Flask) -> None:
+    client = user(app)
+    assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
+    with app.extensions["services"].db.write() as session:
+        key = client.environ_base["HTTP_AUTHORIZATION"].split()[1]
+        assert revoke_key(session, key) == 1
+    assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 401
+    name = take_database_away(app)
+    try:
+        assert_unavailable(client.post("/v1/impact", json={"rows": [ROW]}), "revoked key during an outage")
+    finally:
+        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 def test_a_connection_dropped_by_a_restart_is_replaced_on_the_same_request(app: Flask) -> None:

@@ -59,7 +59,7 @@ REFUSED = {
     ("sync.sync_catalog_cron", "GET"),
     ("admin.reload", "GET"),
 }
-PUBLIC = {("status.status", "GET"), ("openapi.openapi", "GET")}
+PUBLIC = {("status.status", "GET"), ("health.livez", "GET"), ("health.readyz", "GET"), ("openapi.openapi", "GET")}
 
 
 @pytest.fixture()

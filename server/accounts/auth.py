@@ -18,7 +18,7 @@ from server.accounts.views import CatalogViews, View
 from server.errors import Forbidden, Unauthorized
 from server.services import Services
 
-PUBLIC_ENDPOINTS = frozenset({"status.status", "openapi.openapi", "static"})
+PUBLIC_ENDPOINTS = frozenset({"status.status", "health.livez", "health.readyz", "openapi.openapi", "static"})
 BIGQUERY_ENDPOINT = "bigquery.bigquery"
 # App Engine cron sends no key (it proves itself by a header); a key, when sent, must be valid.
 KEY_OPTIONAL_ENDPOINTS = frozenset({"sync.sync_catalog_cron"})

@@ -59,8 +59,9 @@ class KeyUsage:
         with self._lock:
             return {digest: count for digest, (count, _) in self._counts.items()}
 
-    def flush(self) -> None:
-        """Add the counts to the database. On failure they stay, to be added by the next flush."""
+    def flush(self, *, quiet: bool = False) -> None:
+        """Add the counts to the database. On failure they stay, to be added by the next flush (`quiet`: at exit,
+        when logging may be closed already and there is no next flush, say nothing)."""
         with self._lock:
             counts, self._counts = self._counts, {}
         if not counts:
@@ -81,6 +82,8 @@ class KeyUsage:
                         )
                     )
         except Exception as exc:  # the database away: keep the counts, the requests they count succeeded
+            if quiet:
+                return
             log.warning("key usage not saved yet (%s); retrying at the next flush", type(exc).__name__)
             with self._lock:
                 for digest, (count, last_used) in counts.items():
@@ -105,4 +108,4 @@ _LIVE: weakref.WeakSet[KeyUsage] = weakref.WeakSet()
 @atexit.register
 def _flush_at_exit() -> None:
     for usage in list(_LIVE):
-        usage.flush()
+        usage.flush(quiet=True)

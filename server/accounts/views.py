@@ -8,22 +8,32 @@ the same query as its key), so a change saved on one worker is seen by the next 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from server.accounts.keys import Principal, authenticate, principal_for_account
+from server.accounts.keys import Principal, authenticate, key_hash, principal_for_account
 from server.catalog.custom import apply_entries
 from server.catalog.store import Catalog
 from server.db import entries
-from server.db.database import Database
+from server.db.database import Database, is_unavailable
 from server.db.tables import GLOBAL_CUSTOMER_ID
 from server.pipeline.run import Pipeline
 
 MAX_CACHED_ACCOUNTS = 256
+# While the database is briefly away, a key verified this recently is served from memory (its account and catalog
+# view as they were), so estimates keep flowing through a restart or a failover. The trade-off: a key revoked
+# during an outage keeps working on this worker for at most this long; with the database up, revoking is
+# immediate (every request reads its key).
+KEY_GRACE_SECONDS = 60.0
+MAX_REMEMBERED_KEYS = 10_000
+
+log = logging.getLogger("server.accounts.views")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +64,27 @@ class CatalogViews:
         self._lock = threading.Lock()
         self._global: tuple[int, View] | None = None
         self._accounts: OrderedDict[tuple[int, bool], tuple[int, View]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._recent: OrderedDict[str, tuple[float, Caller]] = OrderedDict()  # key digest -> (verified at, caller)
 
     def caller(self, *, key: str | None = None, account: int | str | None = None) -> Caller | None:
         """Who is behind an API key, or an account (id or name) acting without one, with the view it sees at the
-        database's current catalog version; None for an unknown or revoked key, or no such account. One read."""
+        database's current catalog version; None for an unknown or revoked key, or no such account. One read.
+
+        With the database briefly away, a key verified in the last KEY_GRACE_SECONDS is answered from memory."""
         if key is None and account is None:
             raise ValueError("caller: give a key or an account")
+        try:
+            return self._caller(key, account)
+        except SQLAlchemyError as exc:
+            if key is None or not is_unavailable(exc):
+                raise
+            remembered = self._remembered(key_hash(key))
+            if remembered is None:
+                raise
+            return remembered
+
+    def _caller(self, key: str | None, account: int | str | None) -> Caller | None:
         for attempt in (1, 2):
             try:
                 with self.db.engine.connect() as connection:  # Core, not a Session: this runs on every request
@@ -76,8 +101,29 @@ class CatalogViews:
                 if attempt == 2 or not exc.connection_invalidated:
                     raise
         if principal is None:
+            if key is not None:
+                with self._recent_lock:
+                    self._recent.pop(key_hash(key), None)  # revoked: not served from memory in an outage either
             return None
-        return Caller(principal, self.view(principal, version, shipped_generation))
+        found = Caller(principal, self.view(principal, version, shipped_generation))
+        if key is not None:
+            self._remember(principal.key_hash, found)
+        return found
+
+    def _remember(self, digest: str, caller: Caller) -> None:
+        with self._recent_lock:
+            self._recent[digest] = (time.monotonic(), caller)
+            self._recent.move_to_end(digest)
+            while len(self._recent) > MAX_REMEMBERED_KEYS:
+                self._recent.popitem(last=False)
+
+    def _remembered(self, digest: str) -> Caller | None:
+        with self._recent_lock:
+            found = self._recent.get(digest)
+        if found is None or time.monotonic() - found[0] > KEY_GRACE_SECONDS:
+            return None
+        log.warning("database unavailable: a recently verified key is served from memory")
+        return found[1]
 
     def view(self, principal: Principal | None, version: int, shipped_generation: int) -> View:
         """The view of `principal` (None: the global view) at this catalog version."""

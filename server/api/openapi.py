@@ -187,9 +187,9 @@ def document_for(app: Flask) -> dict[str, Any]:
 
 def blueprints() -> tuple[Blueprint, ...]:
     """Every blueprint of the app, in the order `create_app` registers them."""
-    from server.api import admin, batch, bigquery, catalog, impact, sheets, status, sync
+    from server.api import admin, batch, bigquery, catalog, health, impact, sheets, status, sync
 
-    return (status.bp, impact.bp, sheets.bp, batch.bp, catalog.bp, bigquery.bp, bp, admin.bp, sync.bp)
+    return (status.bp, health.bp, impact.bp, sheets.bp, batch.bp, catalog.bp, bigquery.bp, bp, admin.bp, sync.bp)
 
 
 @lru_cache(maxsize=1)

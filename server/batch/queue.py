@@ -59,6 +59,10 @@ class BatchQueue:
             },
         )
 
+    def ping(self) -> None:
+        """Raises a RedisError when the queue's Redis does not answer (readiness checks)."""
+        self.broker.client.ping()
+
     def enqueue(self, task_id: str, blocks: int) -> None:
         for block_no in range(blocks):
             self.run_block.send(task_id, block_no)
