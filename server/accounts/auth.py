@@ -1,4 +1,4 @@
-"""Every request but `/status` and `/openapi.json` carries an API key: `Authorization: Bearer <key>`.
+"""Every request but `/status`, `/livez`, `/readyz` and `/openapi.json` carries an API key (`Bearer <key>`).
 
 BigQuery cannot send headers, so `POST /` may carry the key in `userDefinedContext.api_key` instead. The key
 is looked up by its digest (never logged, never stored); the caller and its catalog view go on `flask.g`. A key's
