@@ -32,6 +32,7 @@ MAX_CACHED_ACCOUNTS = 256
 # immediate (every request reads its key).
 KEY_GRACE_SECONDS = 60.0
 MAX_REMEMBERED_KEYS = 10_000
+OUTAGE_LOG_EVERY_S = 10.0
 
 log = logging.getLogger("server.accounts.views")
 
@@ -66,6 +67,7 @@ class CatalogViews:
         self._accounts: OrderedDict[tuple[int, bool], tuple[int, View]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._recent: OrderedDict[str, tuple[float, Caller]] = OrderedDict()  # key digest -> (verified at, caller)
+        self._last_outage_log = -OUTAGE_LOG_EVERY_S
 
     def caller(self, *, key: str | None = None, account: int | str | None = None) -> Caller | None:
         """Who is behind an API key, or an account (id or name) acting without one, with the view it sees at the
@@ -120,9 +122,12 @@ class CatalogViews:
     def _remembered(self, digest: str) -> Caller | None:
         with self._recent_lock:
             found = self._recent.get(digest)
-        if found is None or time.monotonic() - found[0] > KEY_GRACE_SECONDS:
+        now = time.monotonic()
+        if found is None or now - found[0] > KEY_GRACE_SECONDS:
             return None
-        log.warning("database unavailable: a recently verified key is served from memory")
+        if now - self._last_outage_log > OUTAGE_LOG_EVERY_S:  # a line per outage, not one per request
+            self._last_outage_log = now
+            log.warning("database unavailable: recently verified keys are served from memory")
         return found[1]
 
     def view(self, principal: Principal | None, version: int, shipped_generation: int) -> View:
