@@ -211,20 +211,6 @@ function savedBatch_() {
   return JSON.parse(saved);
 }
 
-/** Calls a path of the API with the saved key; the response whatever its status, or a readable Error. */
-function fetchApi_(path, params) {
-  const settings = requireSettings_();
-  const request = Object.assign({}, params, {
-    headers: {Authorization: 'Bearer ' + settings.key},
-    muteHttpExceptions: true,
-  });
-  try {
-    return UrlFetchApp.fetch(settings.url + path, request);
-  } catch (e) {
-    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
-  }
-}
-
 /** details.reason of the server's JSON error, or '' for any other answer. */
 function errorReason_(text) {
   try {

@@ -4,8 +4,8 @@
  * Each cell that calls a custom function is one execution with a 30 s limit, and URL Fetch is capped per day,
  * so a range goes out as at most one request per SCOPE3_LINE_CHUNK_ lines, all in one fetchAll. CacheService
  * keeps at most 1,000 items (then the 900 farthest from expiry), so results are cached per block of
- * SCOPE3_BLOCK_LINES_ lines, not per line: a 10,000-line range takes 40 items, recalculating it unchanged makes
- * no HTTP call, and one edited line re-sends only its block. Every key holds the server's catalog version
+ * SCOPE3_BLOCK_LINES_ lines, not per line: a 10,000-line range takes 40 items (and one for the catalog version),
+ * recalculating it unchanged makes no HTTP call, and one edited line re-sends only its block. Every key holds the server's catalog version
  * (its Scope3-Catalog-Version header), so a range never mixes numbers from two catalogs.
  */
 
@@ -99,21 +99,11 @@ function catalogVersionKey_(url) {
  * Returns the version, or null when the server could not say.
  */
 function refreshCatalogVersion_() {
-  const settings = requireSettings_();
-  let response;
-  try {
-    response = UrlFetchApp.fetch(settings.url + '/model?limit=1', {
-      method: 'get',
-      headers: {Authorization: 'Bearer ' + settings.key},
-      muteHttpExceptions: true,
-    });
-  } catch (e) {
-    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
-  }
+  const response = fetchApi_('/model?limit=1', {method: 'get'});
   readJson_(response);
   const version = headerValue_(response.getHeaders(), SCOPE3_CATALOG_VERSION_HEADER_);
   if (version === null) return null;
-  scope3Cache_().put(catalogVersionKey_(settings.url), version, SCOPE3_CACHE_SECONDS_);
+  scope3Cache_().put(catalogVersionKey_(requireSettings_().url), version, SCOPE3_CACHE_SECONDS_);
   return version;
 }
 
@@ -351,8 +341,26 @@ function fetchAllOrExplain_(settings, requests) {
   try {
     return UrlFetchApp.fetchAll(requests);
   } catch (e) {
-    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
+    throw unreachable_(settings, e);
   }
+}
+
+/** Calls a path of the API with the saved key; the response whatever its status, or a readable Error. */
+function fetchApi_(path, params) {
+  const settings = requireSettings_();
+  const request = Object.assign({}, params, {
+    headers: {Authorization: 'Bearer ' + settings.key},
+    muteHttpExceptions: true,
+  });
+  try {
+    return UrlFetchApp.fetch(settings.url + path, request);
+  } catch (e) {
+    throw unreachable_(settings, e);
+  }
+}
+
+function unreachable_(settings, e) {
+  return new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
 }
 
 /** The seconds a 503 asks to wait (its Retry-After), from 1 to SCOPE3_RETRY_MAX_WAIT_S_. */
@@ -364,18 +372,7 @@ function retryAfterSeconds_(response) {
 
 /** GETs a path of the API with the saved key and returns the parsed JSON, or throws a readable Error. */
 function getJson_(path) {
-  const settings = requireSettings_();
-  let response;
-  try {
-    response = UrlFetchApp.fetch(settings.url + path, {
-      method: 'get',
-      headers: {Authorization: 'Bearer ' + settings.key},
-      muteHttpExceptions: true,
-    });
-  } catch (e) {
-    throw new Error('Scope3: cannot reach ' + settings.url + ' (' + e.message + ')');
-  }
-  return readJson_(response);
+  return readJson_(fetchApi_(path, {method: 'get'}));
 }
 
 function readJson_(response) {

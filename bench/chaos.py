@@ -34,7 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import free_port  # noqa: E402
+from tests.conftest import GunicornServer, free_port  # noqa: E402
 from tests.test_bigquery import call  # noqa: E402
 
 PG_BIN = next((p for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -148,29 +148,8 @@ def main() -> None:
         [sys.executable, "-m", "server", "create-key", "chaos"], env=env, cwd=ROOT, capture_output=True, text=True
     )
     key = made.stdout.strip().splitlines()[-1]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    gunicorn_log = (folder / "gunicorn.log").open("wb")
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-            "server.app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=gunicorn_log,
-        stderr=subprocess.STDOUT,
-    )
+    web = GunicornServer(workers=2, threads=4, env=env, database_url=pg.url)
+    url = web.url
     worker_log = (folder / "worker.log").open("wb")
 
     def start_worker() -> subprocess.Popen[bytes]:
@@ -185,15 +164,6 @@ def main() -> None:
 
     worker = start_worker()
     headers = {"Authorization": f"Bearer {key}"}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        raise SystemExit(f"chaos: gunicorn did not get ready: {(folder / 'gunicorn.log').read_text()[-2000:]}")
 
     # Every worker thread verifies the key before the faults begin.
     with httpx.Client(base_url=url, headers=headers, timeout=10) as warm:
@@ -277,7 +247,7 @@ def main() -> None:
     at(0.83)
 
     def kill_web_worker() -> None:
-        children = subprocess.run(["pgrep", "-P", str(web.pid)], capture_output=True, text=True).stdout.split()
+        children = subprocess.run(["pgrep", "-P", str(web.process.pid)], capture_output=True, text=True).stdout.split()
         os.kill(int(children[0]), signal.SIGKILL)
 
     event("a gunicorn worker killed", kill_web_worker)
@@ -301,8 +271,7 @@ def main() -> None:
     report(args, answers, writes, events, submitted.status_code, task, lines_seen if task_id else None)
     print(f"requests with no answer, tried once more on a new connection: {dict(collections.Counter(retries))}")
 
-    web.terminate()
-    web.wait(20)
+    web.stop()
     os.killpg(worker.pid, signal.SIGTERM)
     worker.wait(20)
     rd.stop()

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import orjson
-from flask import Flask, Response, g
+from flask import Flask, Response, g, has_request_context
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -124,6 +124,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: ApiError) -> Response:
+    if "Retry-After" in error.headers and has_request_context():
+        g.error_retry_after = error.headers["Retry-After"]  # kept over the rate limiter's (register_error_handlers)
     return json_response(error.to_wire(), error.status_code, error.headers)
 
 
@@ -143,13 +145,13 @@ HTTP_ERRORS: dict[int, type[ApiError]] = {
 
 def register_error_handlers(app: Flask) -> None:
     """Call before `init_limits`: the rate limiter sets Retry-After on every response it counts (the end of the
-    key's window, up to 60 s); for a 503 the outage's own, shorter advice is put back after it."""
+    key's window, up to 60 s); an error that gives its own Retry-After (a 503's shorter advice) has it put back."""
 
     @app.after_request
-    def _outage_retry_after(response: Response) -> Response:
-        wanted = getattr(g, "retry_after_s", None)
-        if wanted is not None and response.status_code == 503:
-            response.headers["Retry-After"] = str(wanted)
+    def _error_retry_after(response: Response) -> Response:
+        wanted = g.get("error_retry_after")
+        if wanted is not None:
+            response.headers["Retry-After"] = wanted
         return response
 
     @app.errorhandler(ApiError)
@@ -174,7 +176,6 @@ def register_error_handlers(app: Flask) -> None:
     def _database_error(error: SQLAlchemyError) -> Response:
         if is_unavailable(error):
             log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
-            g.retry_after_s = RETRY_AFTER_S
             return error_response(briefly_unavailable("database", "database_unavailable"))
         log.exception("unhandled database error")
         return error_response(InternalError())
@@ -183,7 +184,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RedisTimeoutError)
     def _redis_error(error: Exception) -> Response:
         log.warning("redis unavailable: %s", type(error).__name__)
-        g.retry_after_s = RETRY_AFTER_S
         return error_response(briefly_unavailable("job queue (Redis)", "redis_unavailable"))
 
     @app.errorhandler(Exception)

@@ -43,6 +43,15 @@ def authorized(client: FlaskClient, key: str) -> FlaskClient:
     return client
 
 
+def keyed_client(app: Flask, account: str, *, scope: str = "full") -> FlaskClient:
+    """A test client sending a new key of `account` (made if new) with this scope."""
+    from server.accounts.keys import create_key
+
+    with app.extensions["services"].db.write() as session:
+        key = create_key(session, account, scope=scope)
+    return authorized(app.test_client(), key)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     database = tmp_path_factory.mktemp("db") / "app.sqlite3"
@@ -81,6 +90,7 @@ class GunicornServer:
         workers: int = 1,
         env: dict[str, str] | None = None,
         database_url: str | None = None,
+        threads: int = 1,
         access_log: bool = False,
         python: str = sys.executable,
         cwd: Path = ROOT,
@@ -106,6 +116,8 @@ class GunicornServer:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(workers),
+                "--threads",
+                str(threads),
                 "--log-level",
                 "warning",
                 *(["--access-logfile", "-"] if access_log else []),

@@ -11,9 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.__main__ import main
-from server.accounts.keys import create_key
 from server.app import create_app
-from tests.conftest import ADMIN_KEY, authorized, settings_for_tests
+from tests.conftest import ADMIN_KEY, authorized, keyed_client, settings_for_tests
 
 
 @pytest.fixture()
@@ -25,9 +24,7 @@ def fresh(tmp_path: Path) -> Iterator[Flask]:
 
 
 def user(app: Flask, name: str) -> FlaskClient:
-    with app.extensions["services"].db.write() as session:
-        key = create_key(session, name)
-    return authorized(app.test_client(), key)
+    return keyed_client(app, name)
 
 
 def admin(app: Flask) -> FlaskClient:

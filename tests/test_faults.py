@@ -5,6 +5,7 @@ heals when it is back; a bug in a statement stays a 500. PostgreSQL for real: th
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -14,13 +15,12 @@ import psycopg
 import pytest
 import sqlalchemy.exc
 from flask import Flask
-from flask.testing import FlaskClient
 
 from server.accounts import views
-from server.accounts.keys import create_key, revoke_key
+from server.accounts.keys import revoke_key
 from server.app import create_app
 from server.db.database import is_unavailable
-from tests.conftest import POSTGRES_ADMIN_URL, authorized, settings_for_tests
+from tests.conftest import POSTGRES_ADMIN_URL, keyed_client, settings_for_tests
 from tests.test_bigquery import call
 
 ROW = {"model_id": "gpt-4o", "input_tokens": 100, "output_tokens": 20}
@@ -46,17 +46,22 @@ def app(postgres_url: str, redis_url: str) -> Iterator[Flask]:
     app.extensions["services"].db.dispose()
 
 
-def user(app: Flask) -> FlaskClient:
-    with app.extensions["services"].db.write() as session:
-        key = create_key(session, "faults")
-    return authorized(app.test_client(), key)
+def end_sessions(app: Flask) -> None:
+    """Ends every session of the app's database, as a restart does."""
+    name = app.extensions["services"].db.url.database
+    admin_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
 
 
-def take_database_away(app: Flask) -> str:
+@contextlib.contextmanager
+def database_away(app: Flask) -> Iterator[None]:
+    """The app's database refuses connections and its sessions end, as in a restart, until the block ends."""
     name = app.extensions["services"].db.url.database
     admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-    admin_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-    return str(name)
+    try:
+        end_sessions(app)
+        yield
+    finally:
+        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 ESTIMATES = ENTRY_POINTS[:4]  # estimates and catalog reads: served from memory for a recently verified key
@@ -74,12 +79,11 @@ def assert_unavailable(response: Any, where: str) -> None:
 def test_while_the_database_is_away_recent_keys_estimate_writes_and_unknown_keys_get_503_then_it_heals(
     app: Flask,
 ) -> None:
-    client = user(app)
-    unseen = user(app)  # made before the outage, never used on this worker
+    client = keyed_client(app, "faults")
+    unseen = keyed_client(app, "faults")  # made before the outage, never used on this worker
     for method, path, body in ESTIMATES:
         assert client.open(path, method=method, json=body).status_code == 200, path
-    name = take_database_away(app)
-    try:
+    with database_away(app):
         for method, path, body in ESTIMATES:
             response = client.open(path, method=method, json=body)
             assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
@@ -92,8 +96,6 @@ def test_while_the_database_is_away_recent_keys_estimate_writes_and_unknown_keys
         assert ready.get_json()["checks"]["database"].startswith("down: ")
         assert ready.get_json()["checks"]["redis"] == "ok"
         assert app.test_client().get("/livez").status_code == 200
-    finally:
-        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     # Back: the pool's dead connections are replaced and every entry point answers again, for every key.
     for method, path, body in ESTIMATES:
         assert client.open(path, method=method, json=body).status_code == 200, path
@@ -106,39 +108,32 @@ def test_a_key_remembered_through_an_outage_stops_after_the_grace_period(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(views, "KEY_GRACE_SECONDS", 0.5)
-    client = user(app)
+    client = keyed_client(app, "faults")
     assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
-    name = take_database_away(app)
-    try:
+    with database_away(app):
         assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
         time.sleep(0.6)
         # A key revoked while the database was away is refused once the grace period is over: here, any key is.
         assert_unavailable(client.post("/v1/impact", json={"rows": [ROW]}), "after the grace period")
-    finally:
-        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 def test_a_key_revoked_while_the_database_is_up_is_never_served_from_memory(app: Flask) -> None:
-    client = user(app)
+    client = keyed_client(app, "faults")
     assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
     with app.extensions["services"].db.write() as session:
         key = client.environ_base["HTTP_AUTHORIZATION"].split()[1]
         assert revoke_key(session, key) == 1
     assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 401
-    name = take_database_away(app)
-    try:
+    with database_away(app):
         assert_unavailable(client.post("/v1/impact", json={"rows": [ROW]}), "revoked key during an outage")
-    finally:
-        admin_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
 
 def test_a_connection_dropped_by_a_restart_is_replaced_on_the_same_request(app: Flask) -> None:
-    client = user(app)
+    client = keyed_client(app, "faults")
     assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
     # The sessions end (as a restart ends them) but the database takes new ones at once: the pooled connection is
     # found dead, the key lookup is tried once more on a fresh one, and the request succeeds.
-    name = app.extensions["services"].db.url.database
-    admin_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    end_sessions(app)
     assert client.post("/v1/impact", json={"rows": [ROW]}).status_code == 200
 
 
@@ -161,7 +156,7 @@ def test_which_database_errors_are_an_outage() -> None:
 
 def test_a_database_bug_stays_a_500(tmp_path: Any) -> None:
     app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'bug.sqlite3'}"))
-    client = user(app)
+    client = keyed_client(app, "faults")
     with app.extensions["services"].db.write() as session:
         session.execute(sqlalchemy.text("DROP TABLE catalog_state"))
     response = client.post("/v1/impact", json={"rows": [ROW]})

@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from server.__main__ import main
 from server.accounts.keys import KeyCommandError, create_key
 from server.app import create_app
-from tests.conftest import authorized, settings_for_tests
+from tests.conftest import authorized, keyed_client, settings_for_tests
 from tests.test_bigquery import call
 
 ROW = {"model_id": "gpt-4o", "input_tokens": 100, "output_tokens": 20}
@@ -69,12 +68,6 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     app.extensions["services"].db.dispose()
 
 
-def key_for(app: Flask, account: str, scope: str = "full") -> FlaskClient:
-    with app.extensions["services"].db.write() as session:
-        key = create_key(session, account, scope=scope)
-    return authorized(app.test_client(), key)
-
-
 def routes(app: Flask) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -96,19 +89,19 @@ def test_the_table_names_every_route_once(app: Flask) -> None:
 
 
 def test_an_estimate_key_estimates_and_reads_the_catalog(app: Flask) -> None:
-    estimator = key_for(app, "shared-sheet", scope="estimate")
+    estimator = keyed_client(app, "shared-sheet", scope="estimate")
     for (endpoint, method), (path, body) in ALLOWED.items():
         response = estimator.open(path, method=method, json=body)
         assert response.status_code == 200, (endpoint, method, response.get_json())
         # The same bytes as a full key of the same account gets.
-    full = key_for(app, "shared-sheet")
+    full = keyed_client(app, "shared-sheet")
     path, body = ALLOWED[("impact.impact", "POST")]
     assert estimator.post(path, json=body).get_json()["rows"] == full.post(path, json=body).get_json()["rows"]
 
 
 def test_an_estimate_key_gets_403_on_every_write_batch_file_sync_and_admin_endpoint(app: Flask) -> None:
-    estimator = key_for(app, "shared-sheet", scope="estimate")
-    full = key_for(app, "shared-sheet")
+    estimator = keyed_client(app, "shared-sheet", scope="estimate")
+    full = keyed_client(app, "shared-sheet")
     by_endpoint = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
     for endpoint, method in sorted(REFUSED):
         path = concrete(by_endpoint[endpoint])

@@ -213,6 +213,7 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
     """The body of an `ImpactResponse` for these rows."""
     totals = Totals()
     out_rows = []
+    methodology = pipeline.catalog.methodology_version if debug else ""
     for row in rows:
         started = time.perf_counter() if debug else 0.0
         result = pipeline.run_row(row)
@@ -221,9 +222,7 @@ def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False
             totals.has_errors = True
         else:
             totals.add(result.total)
-        out_rows.append(
-            wire_row(result, debug=debug, elapsed_ms=elapsed, methodology=pipeline.catalog.methodology_version)
-        )
+        out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed, methodology=methodology))
     return {
         "rows": out_rows,
         "total_energy_wh": totals.energy_wh,
