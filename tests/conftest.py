@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -36,6 +38,17 @@ def settings_for_tests(database_url: str, **overrides: object) -> dict[str, obje
         "RATE_LIMIT_PER_MINUTE": TEST_RATE_LIMIT,
         **overrides,
     }
+
+
+def load_bench(filename: str) -> ModuleType:
+    """A script of bench/ as a module, so a test can call its functions (the benches are not a package)."""
+    path = ROOT / "bench" / filename
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def authorized(client: FlaskClient, key: str) -> FlaskClient:

@@ -7,26 +7,18 @@ diffusion models alike.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "accuracy.py"
+from tests.conftest import load_bench
 
 MEDIAN_MAX = 1.5
 P90_MAX = 2.5
 
 
 def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_accuracy", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("accuracy.py")
 
 
 @pytest.fixture(scope="module")

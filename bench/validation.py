@@ -1,0 +1,281 @@
+"""The engine against published production-scale figures that no fit has seen.
+
+    python bench/validation.py            # a table: each reference's factor, then a summary
+
+Reads `bench/data/production_references.csv`: one published figure per row, with its source, its boundary and the
+conversion that makes it comparable (`conversion_factor` multiplies the published value; `conversion` says why and
+which assumptions fill what the source leaves out, such as token counts). Each row's `row` is an impact row as
+`/v1/impact` takes it; the bench runs it through the same pipeline as every entry point and reads the quantity the
+reference's boundary names:
+
+- `energy_wh`: inference energy at the facility (training excluded), as `/v1/impact` answers it;
+- `it_energy_wh`: that energy without the site's PUE;
+- `gpu_energy_wh`: the accelerators' energy alone;
+- `onsite_water_ml`: IT energy x the site's WUE (cooling water, not the water of the electricity);
+- `gco2e`, `water_ml`: inference usage + embodied, as `/v1/impact` answers them.
+
+Factor = max(estimate / published, published / estimate); `direction` says which way. The issue's targets are
+printed beside the figures: median <= 1.5, >= 80 % within x2, none beyond x4.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
+from server.catalog.store import Catalog, load_catalog  # noqa: E402
+from server.engine import TaskKind, Workload, estimate, prepare  # noqa: E402
+from server.engine import constants as c  # noqa: E402
+from server.engine.hardware import gpu_serving_power_w, host_power_w, serving_gpu_count  # noqa: E402
+from server.pipeline.resolve import resolve_hosting, resolve_model, resolve_site  # noqa: E402
+from server.pipeline.run import Pipeline, RowResult  # noqa: E402
+from server.schemas.impact import ImpactRow  # noqa: E402
+
+REFERENCES_CSV = REPO / "bench" / "data" / "production_references.csv"
+# Google's split of serving energy (Elsworth et al., arXiv 2508.15734, Aug 2025): shares of the full-stack energy.
+GOOGLE_SPLIT = {"accelerators": 0.58, "host": 0.25, "idle reserve": 0.10, "overhead": 0.08}
+SPLIT_ROW = {
+    "model_id": "gemini-2.5-flash",
+    "managed_service_id": "google-ai-studio",
+    "input_tokens": 500,
+    "output_tokens": 300,
+}
+TARGET_MEDIAN = 1.5
+TARGET_WITHIN_2 = 0.80
+TARGET_MAX = 4.0
+
+
+class ValidationError(Exception):
+    """A reference row that cannot be compared: bad metric, bad impact row, or an estimate that failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    id: str
+    kind: str
+    metric: str
+    published: float
+    published_low: float | None
+    published_high: float | None
+    conversion_factor: float
+    boundary: str
+    row: dict[str, object]
+    conversion: str
+    source: str
+
+    @property
+    def comparable(self) -> float:
+        return self.published * self.conversion_factor
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    reference: Reference
+    estimate: float
+
+    @property
+    def ratio(self) -> float:
+        return self.estimate / self.reference.comparable
+
+    @property
+    def factor(self) -> float:
+        return max(self.ratio, 1.0 / self.ratio)
+
+
+def _optional(value: str) -> float | None:
+    return float(value) if value.strip() else None
+
+
+def load_references(path: Path = REFERENCES_CSV) -> list[Reference]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    references = []
+    for raw in rows:
+        for field in ("id", "metric", "published", "boundary", "row", "conversion", "source"):
+            if not raw.get(field, "").strip():
+                raise ValidationError(f"{path.name}: reference {raw.get('id')!r} has no {field}")
+        references.append(
+            Reference(
+                id=raw["id"],
+                kind=raw["kind"],
+                metric=raw["metric"],
+                published=float(raw["published"]),
+                published_low=_optional(raw["published_low"]),
+                published_high=_optional(raw["published_high"]),
+                conversion_factor=float(raw["conversion_factor"] or 1.0),
+                boundary=raw["boundary"],
+                row=json.loads(raw["row"]),
+                conversion=raw["conversion"],
+                source=raw["source"],
+            )
+        )
+    return references
+
+
+def _site_pue_wue(catalog: Catalog, row: ImpactRow) -> tuple[float, float]:
+    model = resolve_model(catalog, row)
+    hosting = resolve_hosting(catalog, row, model)
+    site = resolve_site(catalog, row, hosting)[0]
+    return site.pue, site.wue_l_per_kwh
+
+
+def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float:
+    """The engine's figure for the quantity the reference's boundary names."""
+    row = ImpactRow.model_validate(reference.row)
+    result: RowResult = pipeline.run_row(row)
+    if result.error is not None:
+        raise ValidationError(f"{reference.id}: the estimate failed: {result.error.message}")
+    inference = result.inference
+    metric = reference.metric
+    if metric == "energy_wh":
+        return inference.usage_energy_wh
+    if metric == "gpu_energy_wh":
+        return result.gpu_energy_j / c.J_PER_WH
+    if metric in ("it_energy_wh", "onsite_water_ml"):
+        pue, wue = _site_pue_wue(catalog, row)
+        it_wh = inference.usage_energy_wh / pue
+        return it_wh if metric == "it_energy_wh" else it_wh / c.WH_PER_KWH * wue * c.ML_PER_L
+    if metric == "gco2e":
+        return inference.usage_emissions_gco2e + inference.embodied_emissions_gco2e
+    if metric == "water_ml":
+        return inference.usage_water_ml + inference.embodied_water_ml
+    raise ValidationError(f"{reference.id}: unknown metric {metric!r}")
+
+
+def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, float]:
+    """Shares of the full-stack energy of a row, in Google's four parts, as the engine counts them.
+
+    Per joule of accelerator energy the engine adds the host's power for the same time, the idle power of the
+    capacity held in reserve (1/u - 1 of that time) and, on the IT total, the site's PUE - 1
+    (`server/engine/hardware.py`).
+    """
+    row = ImpactRow.model_validate(row_fields)
+    model = resolve_model(catalog, row)
+    hosting = resolve_hosting(catalog, row, model)
+    site = resolve_site(catalog, row, hosting)[0]
+    node = hosting.node
+    gpu_count = serving_gpu_count(model.spec, node)
+    seconds_per_j = 1.0 / (gpu_count * gpu_serving_power_w(node.gpu, catalog.calibration))
+    host_w = host_power_w(node, gpu_count)
+    idle_w = host_w + gpu_count * node.gpu.idle_power_w
+    parts = {
+        "accelerators": 1.0,
+        "host": seconds_per_j * host_w,
+        "idle reserve": seconds_per_j * (1.0 / node.average_utilization_rate - 1.0) * idle_w,
+    }
+    it = sum(parts.values())
+    parts["overhead"] = it * (site.pue - 1.0)
+    total = it + parts["overhead"]
+    return {name: value / total for name, value in parts.items()}
+
+
+# The operating points tried on one row by `operating_points`: (label, bytes per weight, batch, utilisation); None
+# keeps the catalog's value.
+OPERATING_POINTS: tuple[tuple[str, float | None, float | None, float | None], ...] = (
+    ("catalog", None, None, None),
+    ("FP8 weights", 1.0, None, None),
+    ("FP8, batch 256", 1.0, 256.0, None),
+    ("FP8, batch 256, 85 % utilisation", 1.0, 256.0, 0.85),
+)
+OPERATING_ROW = {"model_id": "llama_31_405b", "node_id": "aws-p5-48xlarge", "input_tokens": 500, "output_tokens": 300}
+
+
+def operating_points(catalog: Catalog, row_fields: dict[str, object]) -> list[tuple[str, int, float]]:
+    """(label, GPUs, inference Wh) of a text row with the serving precision, batch and utilisation changed."""
+    row = ImpactRow.model_validate(row_fields)
+    model = resolve_model(catalog, row)
+    hosting = resolve_hosting(catalog, row, model)
+    site = resolve_site(catalog, row, hosting)[0]
+    work = Workload(
+        kind=TaskKind.TEXT, input_tokens=float(row.input_tokens or 0), output_tokens=float(row.output_tokens or 0)
+    )
+    points = []
+    for label, bytes_per_param, batch, utilization in OPERATING_POINTS:
+        spec = (
+            model.spec if bytes_per_param is None else dataclasses.replace(model.spec, bytes_per_param=bytes_per_param)
+        )
+        node = dataclasses.replace(
+            hosting.node,
+            batch_size=batch or hosting.node.batch_size,
+            average_utilization_rate=utilization or hosting.node.average_utilization_rate,
+        )
+        prepared = prepare(model=spec, node=node, site=site, training=model.training, calibration=catalog.calibration)
+        inference = estimate(prepared, work)[0]
+        points.append((label, prepared.gpu_count, inference.usage_energy_wh))
+    return points
+
+
+def compare_all(references: list[Reference], catalog: Catalog | None = None) -> list[Comparison]:
+    catalog = catalog or load_catalog(DEFAULT_CATALOG_DIR)
+    pipeline = Pipeline(catalog)
+    return [Comparison(reference, measure(catalog, pipeline, reference)) for reference in references]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    count: int
+    median_factor: float
+    within_2: float
+    max_factor: float
+    geometric_mean_ratio: float  # > 1: the engine runs high on average
+
+    @property
+    def meets_targets(self) -> bool:
+        return (
+            self.median_factor <= TARGET_MEDIAN and self.within_2 >= TARGET_WITHIN_2 and self.max_factor <= TARGET_MAX
+        )
+
+
+def summarise(comparisons: list[Comparison]) -> Summary:
+    factors = [item.factor for item in comparisons]
+    return Summary(
+        count=len(factors),
+        median_factor=statistics.median(factors),
+        within_2=sum(factor <= 2.0 for factor in factors) / len(factors),
+        max_factor=max(factors),
+        geometric_mean_ratio=math.exp(statistics.fmean(math.log(item.ratio) for item in comparisons)),
+    )
+
+
+def main() -> int:
+    catalog = load_catalog(DEFAULT_CATALOG_DIR)
+    comparisons = compare_all(load_references(), catalog)
+    print(f"{'reference':36} {'metric':16} {'published':>11} {'compared':>11} {'estimate':>11} {'factor':>7}")
+    for item in comparisons:
+        ref = item.reference
+        way = "high" if item.ratio > 1 else "low"
+        print(
+            f"{ref.id:36} {ref.metric:16} {ref.published:11.4g} {ref.comparable:11.4g} "
+            f"{item.estimate:11.4g} {item.factor:6.2f}x {way}"
+        )
+    summary = summarise(comparisons)
+    print(
+        f"\n{summary.count} references: median factor {summary.median_factor:.2f} (target <= {TARGET_MEDIAN}), "
+        f"{summary.within_2:.0%} within x2 (target >= {TARGET_WITHIN_2:.0%}), "
+        f"largest x{summary.max_factor:.2f} (target <= {TARGET_MAX}); "
+        f"geometric mean of estimate / published {summary.geometric_mean_ratio:.2f}"
+    )
+    print("targets met" if summary.meets_targets else "targets NOT met")
+    split = energy_split(catalog, SPLIT_ROW)
+    print(f"\nsplit of full-stack energy, {SPLIT_ROW['model_id']} on {SPLIT_ROW['managed_service_id']} vs Google's:")
+    for name, share in split.items():
+        print(f"  {name:14} {share:6.1%}   Google {GOOGLE_SPLIT[name]:5.0%}")
+    print(f"\n{OPERATING_ROW['model_id']} on {OPERATING_ROW['node_id']}, 500 + 300 tokens, at other operating points:")
+    for label, gpus, wh in operating_points(catalog, OPERATING_ROW):
+        print(f"  {label:34} {gpus:3d} GPUs  {wh:6.3f} Wh")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
