@@ -34,11 +34,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
-from server.catalog.store import Catalog, load_catalog  # noqa: E402
-from server.engine import TaskKind, Workload, estimate, prepare  # noqa: E402
+from server.catalog.store import Catalog, CatalogModel, load_catalog  # noqa: E402
+from server.engine import SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
 from server.engine import constants as c  # noqa: E402
-from server.engine.hardware import gpu_serving_power_w, host_power_w, serving_gpu_count  # noqa: E402
-from server.pipeline.resolve import resolve_hosting, resolve_model, resolve_site  # noqa: E402
+from server.engine.hardware import host_power_w, it_energy_per_gpu_j, serving_gpu_count  # noqa: E402
+from server.pipeline.resolve import Hosting, resolve_hosting, resolve_model, resolve_site  # noqa: E402
 from server.pipeline.run import Pipeline, RowResult  # noqa: E402
 from server.schemas.impact import ImpactRow  # noqa: E402
 
@@ -123,11 +123,11 @@ def load_references(path: Path = REFERENCES_CSV) -> list[Reference]:
     return references
 
 
-def _site_pue_wue(catalog: Catalog, row: ImpactRow) -> tuple[float, float]:
+def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, Hosting, SiteSpec]:
+    """The row's model, hardware and site, resolved by the pipeline's own steps (server/pipeline/resolve.py)."""
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    site = resolve_site(catalog, row, hosting)[0]
-    return site.pue, site.wue_l_per_kwh
+    return model, hosting, resolve_site(catalog, row, hosting)[0]
 
 
 def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float:
@@ -143,9 +143,9 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float
     if metric == "gpu_energy_wh":
         return result.gpu_energy_j / c.J_PER_WH
     if metric in ("it_energy_wh", "onsite_water_ml"):
-        pue, wue = _site_pue_wue(catalog, row)
-        it_wh = inference.usage_energy_wh / pue
-        return it_wh if metric == "it_energy_wh" else it_wh / c.WH_PER_KWH * wue * c.ML_PER_L
+        site = _resolve(catalog, row)[2]
+        it_wh = inference.usage_energy_wh / site.pue
+        return it_wh if metric == "it_energy_wh" else it_wh / c.WH_PER_KWH * site.wue_l_per_kwh * c.ML_PER_L
     if metric == "gco2e":
         return inference.usage_emissions_gco2e + inference.embodied_emissions_gco2e
     if metric == "water_ml":
@@ -160,13 +160,10 @@ def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, f
     capacity held in reserve (1/u - 1 of that time) and, on the IT total, the site's PUE - 1
     (`server/engine/hardware.py`).
     """
-    row = ImpactRow.model_validate(row_fields)
-    model = resolve_model(catalog, row)
-    hosting = resolve_hosting(catalog, row, model)
-    site = resolve_site(catalog, row, hosting)[0]
+    model, hosting, site = _resolve(catalog, ImpactRow.model_validate(row_fields))
     node = hosting.node
     gpu_count = serving_gpu_count(model.spec, node)
-    seconds_per_j = 1.0 / (gpu_count * gpu_serving_power_w(node.gpu, catalog.calibration))
+    it_j, seconds_per_j = it_energy_per_gpu_j(node, gpu_count, catalog.calibration)
     host_w = host_power_w(node, gpu_count)
     idle_w = host_w + gpu_count * node.gpu.idle_power_w
     parts = {
@@ -175,6 +172,8 @@ def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, f
         "idle reserve": seconds_per_j * (1.0 / node.average_utilization_rate - 1.0) * idle_w,
     }
     it = sum(parts.values())
+    if not math.isclose(it, it_j):  # the split must be the engine's own sum, never a second model of it
+        raise ValidationError(f"split of {row_fields} adds to {it} IT J per GPU J, the engine counts {it_j}")
     parts["overhead"] = it * (site.pue - 1.0)
     total = it + parts["overhead"]
     return {name: value / total for name, value in parts.items()}
@@ -194,9 +193,7 @@ OPERATING_ROW = {"model_id": "llama_31_405b", "node_id": "aws-p5-48xlarge", "inp
 def operating_points(catalog: Catalog, row_fields: dict[str, object]) -> list[tuple[str, int, float]]:
     """(label, GPUs, inference Wh) of a text row with the serving precision, batch and utilisation changed."""
     row = ImpactRow.model_validate(row_fields)
-    model = resolve_model(catalog, row)
-    hosting = resolve_hosting(catalog, row, model)
-    site = resolve_site(catalog, row, hosting)[0]
+    model, hosting, site = _resolve(catalog, row)
     work = Workload(
         kind=TaskKind.TEXT, input_tokens=float(row.input_tokens or 0), output_tokens=float(row.output_tokens or 0)
     )
