@@ -137,7 +137,7 @@ def estimate_row(
         embodied_emissions_kgco2e_ex_gpu=0.0,
         embodied_water_l_ex_gpu=0.0,
         use_life_years=5.0,
-        batch_size=batch,
+        streams_per_gpu=batch / num_gpus,  # the measured batch, spread over the configuration's GPUs
     )
     if row["family"] == LLM:
         workload = Workload(kind=TaskKind.TEXT, input_tokens=0.0, output_tokens=float(row["output_tokens"]))

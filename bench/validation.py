@@ -9,6 +9,8 @@ which assumptions fill what the source leaves out, such as token counts). Each r
 reference's boundary names:
 
 - `energy_wh`: inference energy at the facility (training excluded), as `/v1/impact` answers it;
+- `active_energy_wh`: that energy without the idle reserve: node power at load x PUE, the boundary of studies that
+  divide a node's power by its measured throughput;
 - `it_energy_wh`: that energy without the site's PUE;
 - `gpu_energy_wh`: the accelerators' energy alone;
 - `onsite_water_ml`: IT energy x the site's WUE (cooling water, not the water of the electricity);
@@ -35,10 +37,10 @@ if str(REPO) not in sys.path:
 
 from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
 from server.catalog.store import Catalog, CatalogModel, load_catalog  # noqa: E402
-from server.engine import SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
+from server.engine import ModelSpec, SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
 from server.engine import constants as c  # noqa: E402
 from server.engine.hardware import host_power_w, it_energy_per_gpu_j, serving_gpu_count  # noqa: E402
-from server.pipeline.resolve import Hosting, resolve_hosting, resolve_model, resolve_site  # noqa: E402
+from server.pipeline.resolve import Hosting, resolve_hosting, resolve_model, resolve_site, served_model  # noqa: E402
 from server.pipeline.run import Pipeline, RowResult  # noqa: E402
 from server.schemas.impact import ImpactRow  # noqa: E402
 
@@ -123,11 +125,28 @@ def load_references(path: Path = REFERENCES_CSV) -> list[Reference]:
     return references
 
 
-def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, Hosting, SiteSpec]:
-    """The row's model, hardware and site, resolved by the pipeline's own steps (server/pipeline/resolve.py)."""
+def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, ModelSpec, Hosting, SiteSpec]:
+    """The row's model (as served), hardware and site, resolved by the pipeline's own steps (pipeline/resolve.py)."""
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    return model, hosting, resolve_site(catalog, row, hosting)[0]
+    return model, served_model(model, hosting.service), hosting, resolve_site(catalog, row, hosting)[0]
+
+
+def _it_parts(catalog: Catalog, spec: ModelSpec, hosting: Hosting) -> dict[str, float]:
+    """IT joules per accelerator joule in three parts, checked against the engine's own sum."""
+    node = hosting.node
+    gpu_count = serving_gpu_count(spec, node)
+    it_j, seconds_per_j = it_energy_per_gpu_j(node, gpu_count, catalog.calibration)
+    host_w = host_power_w(node, gpu_count)
+    idle_w = host_w + gpu_count * node.gpu.idle_power_w
+    parts = {
+        "accelerators": 1.0,
+        "host": seconds_per_j * host_w,
+        "idle reserve": seconds_per_j * (1.0 / node.average_utilization_rate - 1.0) * idle_w,
+    }
+    if not math.isclose(sum(parts.values()), it_j):  # the engine's own sum, never a second model of it
+        raise ValidationError(f"the split adds to {sum(parts.values())} IT J per GPU J, the engine counts {it_j}")
+    return parts
 
 
 def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float:
@@ -142,8 +161,12 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float
         return inference.usage_energy_wh
     if metric == "gpu_energy_wh":
         return result.gpu_energy_j / c.J_PER_WH
+    if metric == "active_energy_wh":  # node power at load x PUE: the idle reserve left out
+        _, spec, hosting, _ = _resolve(catalog, row)
+        parts = _it_parts(catalog, spec, hosting)
+        return inference.usage_energy_wh * (1.0 - parts["idle reserve"] / sum(parts.values()))
     if metric in ("it_energy_wh", "onsite_water_ml"):
-        site = _resolve(catalog, row)[2]
+        site = _resolve(catalog, row)[3]
         it_wh = inference.usage_energy_wh / site.pue
         return it_wh if metric == "it_energy_wh" else it_wh / c.WH_PER_KWH * site.wue_l_per_kwh * c.ML_PER_L
     if metric == "gco2e":
@@ -160,51 +183,44 @@ def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, f
     capacity held in reserve (1/u - 1 of that time) and, on the IT total, the site's PUE - 1
     (`server/engine/hardware.py`).
     """
-    model, hosting, site = _resolve(catalog, ImpactRow.model_validate(row_fields))
-    node = hosting.node
-    gpu_count = serving_gpu_count(model.spec, node)
-    it_j, seconds_per_j = it_energy_per_gpu_j(node, gpu_count, catalog.calibration)
-    host_w = host_power_w(node, gpu_count)
-    idle_w = host_w + gpu_count * node.gpu.idle_power_w
-    parts = {
-        "accelerators": 1.0,
-        "host": seconds_per_j * host_w,
-        "idle reserve": seconds_per_j * (1.0 / node.average_utilization_rate - 1.0) * idle_w,
-    }
+    _, spec, hosting, site = _resolve(catalog, ImpactRow.model_validate(row_fields))
+    parts = _it_parts(catalog, spec, hosting)
     it = sum(parts.values())
-    if not math.isclose(it, it_j):  # the split must be the engine's own sum, never a second model of it
-        raise ValidationError(f"split of {row_fields} adds to {it} IT J per GPU J, the engine counts {it_j}")
     parts["overhead"] = it * (site.pue - 1.0)
     total = it + parts["overhead"]
     return {name: value / total for name, value in parts.items()}
 
 
-# The operating points tried on one row by `operating_points`: (label, bytes per weight, batch, utilisation); None
-# keeps the catalog's value.
+# The operating points tried on one row by `operating_points`: (label, bytes per weight, streams per GPU,
+# utilisation); None keeps the catalog's value.
 OPERATING_POINTS: tuple[tuple[str, float | None, float | None, float | None], ...] = (
     ("catalog", None, None, None),
-    ("FP8 weights", 1.0, None, None),
-    ("FP8, batch 256", 1.0, 256.0, None),
-    ("FP8, batch 256, 85 % utilisation", 1.0, 256.0, 0.85),
+    ("16-bit weights", 2.0, None, None),
+    ("8 streams per GPU", None, 8.0, None),
+    ("64 streams per GPU", None, 64.0, None),
+    ("64 streams per GPU, 85 % utilisation", None, 64.0, 0.85),
 )
-OPERATING_ROW = {"model_id": "llama_31_405b", "node_id": "aws-p5-48xlarge", "input_tokens": 500, "output_tokens": 300}
+OPERATING_ROW = {
+    "model_id": "llama_31_405b_fp8",
+    "node_id": "aws-p5-48xlarge",
+    "input_tokens": 500,
+    "output_tokens": 300,
+}
 
 
 def operating_points(catalog: Catalog, row_fields: dict[str, object]) -> list[tuple[str, int, float]]:
     """(label, GPUs, inference Wh) of a text row with the serving precision, batch and utilisation changed."""
     row = ImpactRow.model_validate(row_fields)
-    model, hosting, site = _resolve(catalog, row)
+    model, served, hosting, site = _resolve(catalog, row)
     work = Workload(
         kind=TaskKind.TEXT, input_tokens=float(row.input_tokens or 0), output_tokens=float(row.output_tokens or 0)
     )
     points = []
-    for label, bytes_per_param, batch, utilization in OPERATING_POINTS:
-        spec = (
-            model.spec if bytes_per_param is None else dataclasses.replace(model.spec, bytes_per_param=bytes_per_param)
-        )
+    for label, bytes_per_param, streams, utilization in OPERATING_POINTS:
+        spec = served if bytes_per_param is None else dataclasses.replace(served, bytes_per_param=bytes_per_param)
         node = dataclasses.replace(
             hosting.node,
-            batch_size=batch or hosting.node.batch_size,
+            streams_per_gpu=streams or hosting.node.streams_per_gpu,
             average_utilization_rate=utilization or hosting.node.average_utilization_rate,
         )
         prepared = prepare(model=spec, node=node, site=site, training=model.training, calibration=catalog.calibration)

@@ -58,7 +58,7 @@ NODE = NodeSpec(
     embodied_emissions_kgco2e_ex_gpu=1000.0,
     embodied_water_l_ex_gpu=0.0,
     use_life_years=2.0,
-    batch_size=16.0,
+    streams_per_gpu=16.0,
 )
 SITE = SiteSpec(pue=1.5, wue_l_per_kwh=0.5, gco2e_per_kwh=400.0, grid_water_l_per_kwh=2.0)
 MODEL = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=2.0)
@@ -203,10 +203,48 @@ def test_decode_scales_with_the_weights_a_step_reads() -> None:
     fp8 = ModelSpec(total_params_b=10.0, active_params_b=10.0, bytes_per_param=1.0)
     p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
     assert p.decode_j_per_token == pytest.approx(0.2 * 10**0.5)
-    # MoE, 100 B total with 2 B active, at batch 16: the batch touches at most 32 B of weights -> 64 GB.
-    moe = ModelSpec(total_params_b=100.0, active_params_b=2.0, bytes_per_param=2.0)
+    # MoE, 30 B total with 1 B active on one GPU at batch 16: the batch touches at most 16 B of weights -> 32 GB.
+    moe = ModelSpec(total_params_b=30.0, active_params_b=1.0, bytes_per_param=2.0)
     p = prepare(model=moe, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
-    assert p.decode_j_per_token == pytest.approx(0.2 * 64**0.5)
+    assert (p.gpu_count, p.batch_size) == (1, 16.0)
+    assert p.decode_j_per_token == pytest.approx(0.2 * 32**0.5)
+
+
+def test_a_replica_decodes_its_streams_per_gpu_times_its_gpus() -> None:
+    cal = replace(CAL, llm_exp_batch=-0.5)
+    one = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=cal)
+    four = replace(NODE, gpu_count=4, server_gpu_count=4)
+    p = prepare(model=MODEL, node=four, site=SITE, training=TrainingSpec(), calibration=cal)
+    # 16 streams per GPU: batch 16 on one GPU, 64 on four; 0.2 J x batch^-0.5.
+    assert (one.batch_size, p.batch_size) == (16.0, 64.0)
+    assert one.decode_j_per_token == pytest.approx(0.2 / 4)
+    assert p.decode_j_per_token == pytest.approx(0.2 / 8)
+
+
+def test_prefill_runs_at_the_8_bit_peak_only_for_8_bit_weights() -> None:
+    gpu = replace(GPU, peak_tflops_8bit=2000.0)
+    node = replace(NODE, gpu=gpu)
+    # 2 x 10e9 FLOPs / (peak x 0.4 MFU) x 500 W: 0.025 J at the 16-bit 1000 TFLOPS, 0.0125 J at 2000.
+    expected = {1.0: 0.0125, 2.0: 0.025, 0.5: 0.025}  # fp8; bf16; int4 weights dequantised to 16 bits
+    for bytes_per_param, joules in expected.items():
+        model = replace(MODEL, bytes_per_param=bytes_per_param)
+        p = prepare(model=model, node=node, site=SITE, training=TrainingSpec(), calibration=CAL)
+        assert p.prefill_j_per_token == pytest.approx(joules), bytes_per_param
+    fp8 = replace(MODEL, bytes_per_param=1.0)  # a GPU with no 8-bit figure runs it at the 16-bit peak
+    p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert p.prefill_j_per_token == pytest.approx(0.025)
+
+
+def test_prompt_tokens_served_from_the_kv_cache_cost_no_prefill() -> None:
+    node = replace(NODE, cached_input_share=0.6)
+    p = prepare(model=MODEL, node=node, site=SITE, training=TrainingSpec(), calibration=CAL)
+    _, _, gpu_j = estimate(p, Workload(TaskKind.TEXT, input_tokens=1000, output_tokens=100))
+    # decode 0.2 x 100; 40 % of 1000 prompt tokens computed at 0.025 J.
+    assert gpu_j == pytest.approx(20.0 + 400 * 0.025)
+    # An image and an embedding input are not chat history: computed in full.
+    _, _, image_j = estimate(p, Workload(TaskKind.TEXT, input_image_pixels=784.0 * 100))
+    _, _, encode_j = estimate(p, Workload(TaskKind.ENCODE, input_tokens=1000))
+    assert (image_j, encode_j) == (pytest.approx(100 * 0.025), pytest.approx(1000 * 0.025))
 
 
 def test_gpu_count_from_weights() -> None:

@@ -81,7 +81,7 @@ def test_energy_split_adds_up_and_overhead_is_the_pue(bench: ModuleType, catalog
 
 
 def test_operating_points_start_from_the_pipelines_answer(bench: ModuleType, catalog: object) -> None:
-    """The 'catalog' point is the estimate every entry point gives; FP8 weights need half the 16-bit GPUs."""
+    """The 'catalog' point is the estimate every entry point gives; 16-bit weights need twice the FP8 GPUs."""
     from server.pipeline.run import Pipeline
     from server.schemas.impact import ImpactRow
 
@@ -90,5 +90,9 @@ def test_operating_points_start_from_the_pipelines_answer(bench: ModuleType, cat
     assert labels == [label for label, *_ in bench.OPERATING_POINTS]
     answer = Pipeline(catalog).run_row(ImpactRow.model_validate(bench.OPERATING_ROW))
     assert points[0][1:] == (answer.resolved.prepared.gpu_count, pytest.approx(answer.inference.usage_energy_wh))
-    assert points[1][1] * 2 == points[0][1]
-    assert points[0][2] > points[1][2] > points[2][2] > points[3][2]
+    energy = dict((label, wh) for label, _, wh in points)
+    assert points[1][1] == 2 * points[0][1]
+    assert energy["16-bit weights"] > energy["catalog"]
+    # Fewer streams per GPU cost more per request, more cost less, and less idle capacity less again.
+    assert energy["8 streams per GPU"] > energy["catalog"] > energy["64 streams per GPU"]
+    assert energy["64 streams per GPU"] > energy["64 streams per GPU, 85 % utilisation"]

@@ -92,6 +92,7 @@ class GpuRow(Row):
     max_power_w: Annotated[float, Field(gt=0)]
     idle_power_w: Annotated[float, Field(ge=0)]
     peak_tflops_bf16: Annotated[float, Field(gt=0)]
+    peak_tflops_8bit: OptPositive = None  # dense FP8/INT8 tensor throughput; None: no 8-bit speed-up
     memory_bandwidth_tbps: Annotated[float, Field(gt=0)]
     embodied_emissions_kgco2e: Annotated[float, Field(ge=0)]
     embodied_water_mlh2o: Annotated[float, Field(ge=0)]
@@ -144,7 +145,11 @@ class ManagedServiceRow(Row):
     node_id: str
     pue: Annotated[float, Field(ge=1)]
     wue_l_per_kwh: Annotated[float, Field(ge=0)]
-    batch_size: Annotated[float, Field(ge=1)]
+    streams_per_gpu: Annotated[float, Field(ge=1)]  # concurrent decode streams per accelerator at its load
+    served_precision: Annotated[DataType | None, BeforeValidator(_blank_to_none)] = (
+        None  # None: the model's own catalog datatype
+    )
+    cached_input_share: Annotated[float, Field(ge=0, le=1)] = 0.0  # input tokens served from KV cache
     average_utilization_rate: Annotated[float, Field(gt=0, le=1)]
 
 

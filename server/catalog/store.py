@@ -165,6 +165,7 @@ def gpu_spec(row: GpuRow) -> GpuSpec:
         idle_power_w=row.idle_power_w,
         memory_gb=row.memory_gb,
         peak_tflops_bf16=row.peak_tflops_bf16,
+        peak_tflops_8bit=row.peak_tflops_8bit,
         performance_ratio_to_h200=row.performance_ratio_to_h200,
         embodied_emissions_kgco2e=row.embodied_emissions_kgco2e,
         embodied_water_ml=row.embodied_water_mlh2o,

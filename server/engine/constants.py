@@ -29,9 +29,11 @@ WEIGHTS_MEMORY_OVERHEAD = 1.2
 REFERENCE_GPU_POWER_W = 700.0  # H100 SXM TDP, NVIDIA H100 datasheet
 REFERENCE_GPU_PERFORMANCE_RATIO = 3.35 / 4.8  # H100 SXM / H200 memory bandwidth, NVIDIA datasheets
 
-# Batch size assumed on a node that does not state its serving regime: mid-range of the batch sizes
-# ML.ENERGY v3 measured (8-512), where vLLM deployments commonly run (METHODOLOGY.md text models).
-DEFAULT_BATCH_SIZE = 32.0
+# Concurrent decode streams per accelerator on hardware that no managed service describes (a rented instance,
+# an inline node): 32, so that one GPU runs batch 32, mid-range of the batch sizes ML.ENERGY v3 measured
+# (8-512, METHODOLOGY.md text models), and an 8-GPU replica runs 256, vLLM's default cap on concurrent
+# sequences (`max_num_seqs`). Managed services state their own (managed_services.csv `streams_per_gpu`).
+DEFAULT_STREAMS_PER_GPU = 32.0
 DEFAULT_UTILIZATION = 0.5  # assumption for a node that does not say: half its time serving
 DEFAULT_USE_LIFE_YEARS = 5.0  # hyperscalers depreciate servers over 5-6 years (AWS, Alphabet, Microsoft 10-K)
 

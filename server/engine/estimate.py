@@ -68,10 +68,22 @@ def decode_j_per_token(
     return math.exp(log_e) * llm_gpu_factor(gpu, cal)
 
 
+def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
+    """Tensor throughput prefill runs at: the 8-bit peak for 8-bit weights where the GPU has one, else 16-bit.
+
+    8-bit serving (FP8 on Hopper/Blackwell, INT8 elsewhere) quantises activations too, so its matrix
+    multiplications run on the 8-bit tensor cores; 4-bit weights are dequantised to 16 bits (W4A16) and run
+    at the 16-bit peak.
+    """
+    if model.bytes_per_param == 1.0 and gpu.peak_tflops_8bit:
+        return gpu.peak_tflops_8bit
+    return gpu.peak_tflops_bf16
+
+
 def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:
     """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at serving power."""
     flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
-    seconds_per_gpu = flops / (gpu.peak_tflops_bf16 * 1e12 * c.PREFILL_MFU)
+    seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * c.PREFILL_MFU)
     return seconds_per_gpu * gpu_serving_power_w(gpu, calibration)
 
 
@@ -140,6 +152,8 @@ def prepare(
 ) -> Prepared:
     gpu = node.gpu
     gpu_count = serving_gpu_count(model, node)
+    batch_size = node.streams_per_gpu * gpu_count
+    prefill_j = prefill_j_per_token(model, gpu, calibration)
     it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
     facility_wh, gco2e, water_ml = site_factors(site)
     emb_g_per_s, emb_ml_per_s = embodied_per_node_second(node, gpu_count)
@@ -147,9 +161,11 @@ def prepare(
     tflops_per_px, tflops_per_px2 = flops_per_px / c.TFLOP, flops_per_px2 / c.TFLOP
     return Prepared(
         gpu_count=gpu_count,
-        batch_size=node.batch_size,
-        decode_j_per_token=decode_j_per_token(model, gpu, gpu_count, node.batch_size, calibration),
-        prefill_j_per_token=prefill_j_per_token(model, gpu, calibration),
+        batch_size=batch_size,
+        decode_j_per_token=decode_j_per_token(model, gpu, gpu_count, batch_size, calibration),
+        prefill_j_per_token=prefill_j,
+        # A prompt token found in the KV cache is read back, not recomputed; reading is taken as free.
+        prompt_j_per_token=prefill_j * (1.0 - node.cached_input_share),
         diffusion_j_per_step=diffusion_j_per_step(gpu, calibration),
         diffusion_exp_flops=calibration.diffusion_exp_flops,
         diffusion_tflops_per_px=tflops_per_px,
@@ -179,7 +195,8 @@ def gpu_energy_j(p: Prepared, w: Workload) -> float:
     kind = w.kind
     image_tokens = w.input_image_pixels / c.PIXELS_PER_IMAGE_TOKEN
     if kind is TaskKind.TEXT:
-        return p.decode_j_per_token * w.output_tokens + p.prefill_j_per_token * (w.input_tokens + image_tokens)
+        prompt = p.prompt_j_per_token * w.input_tokens + p.prefill_j_per_token * image_tokens
+        return p.decode_j_per_token * w.output_tokens + prompt
     if kind is TaskKind.ENCODE:
         audio_positions = w.input_audio_s * c.AUDIO_ENCODER_POSITIONS_PER_S
         return p.prefill_j_per_token * (w.input_tokens + image_tokens + audio_positions)

@@ -55,6 +55,7 @@ class GpuSpec:
     embodied_water_ml: float
     host_power_intercept_w: float
     host_power_per_gpu_w: float
+    peak_tflops_8bit: float | None = None  # dense FP8/INT8 tensor throughput; None: 8-bit runs at the 16-bit peak
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,10 @@ class NodeSpec:
     embodied_emissions_kgco2e_ex_gpu: float
     embodied_water_l_ex_gpu: float
     use_life_years: float
-    batch_size: float
+    # Serving regime: concurrent decode streams per accelerator at its load (a replica of n accelerators
+    # decodes n x streams_per_gpu sequences at once) and the share of input tokens served from KV cache.
+    streams_per_gpu: float
+    cached_input_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,7 @@ class Prepared:
     batch_size: float
     decode_j_per_token: float
     prefill_j_per_token: float
+    prompt_j_per_token: float  # prefill of a chat's text input tokens, net of the share served from KV cache
     diffusion_j_per_step: float  # J per denoising step at 1 TFLOP per step (fit x batch x GPU factor)
     diffusion_exp_flops: float
     # TFLOPs per denoising step = diffusion_tflops_per_px x X + diffusion_tflops_per_px2 x X^2, where

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.catalog.names import close_matches, did_you_mean
 from server.catalog.rows import ManagedServiceRow
 from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogModel, CatalogNode
-from server.engine import NodeSpec, Prepared, SiteSpec, prepare
-from server.engine.constants import DEFAULT_BATCH_SIZE, DEFAULT_USE_LIFE_YEARS, DEFAULT_UTILIZATION
+from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare
+from server.engine.constants import (
+    BYTES_PER_PARAM,
+    DEFAULT_STREAMS_PER_GPU,
+    DEFAULT_USE_LIFE_YEARS,
+    DEFAULT_UTILIZATION,
+)
 from server.pipeline.errors import RowError
 from server.schemas.impact import CustomHardware, ImpactRow
 
@@ -92,7 +97,12 @@ def resolve_model_explained(catalog: Catalog, row: ImpactRow) -> tuple[CatalogMo
 
 
 def _catalog_node(
-    node: CatalogNode, *, batch: float, utilization: float | None, sized: bool, catalog: Catalog
+    node: CatalogNode,
+    *,
+    service: ManagedServiceRow | None,
+    utilization: float | None,
+    sized: bool,
+    catalog: Catalog,
 ) -> NodeSpec:
     row = node.row
     return NodeSpec(
@@ -104,7 +114,8 @@ def _catalog_node(
         embodied_emissions_kgco2e_ex_gpu=row.embodied_emissions_kgco2e_ex_gpu or 0.0,
         embodied_water_l_ex_gpu=row.embodied_water_l_ex_gpu or 0.0,
         use_life_years=row.use_life_years or DEFAULT_USE_LIFE_YEARS,
-        batch_size=batch,
+        streams_per_gpu=service.streams_per_gpu if service else DEFAULT_STREAMS_PER_GPU,
+        cached_input_share=service.cached_input_share if service else 0.0,
     )
 
 
@@ -129,7 +140,7 @@ def _inline_node(catalog: Catalog, hardware: CustomHardware) -> tuple[NodeSpec, 
         ),
         embodied_water_l_ex_gpu=hardware.embodied_water_l_ex_gpu or DEFAULT_HOST_EMBODIED_WATER_L,
         use_life_years=hardware.use_life_years or DEFAULT_USE_LIFE_YEARS,
-        batch_size=DEFAULT_BATCH_SIZE,
+        streams_per_gpu=DEFAULT_STREAMS_PER_GPU,
     )
     wire = {
         "id": "inline-node",
@@ -159,7 +170,6 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
     service = resolve_service(catalog, row.managed_service_id) if row.managed_service_id else None
     hardware = row.hosting
     override_utilization = hardware.utilization() if hardware else None
-    batch = service.batch_size if service else DEFAULT_BATCH_SIZE
     utilization = override_utilization or (service.average_utilization_rate if service else None)
 
     if hardware is not None and hardware.gpu is not None:
@@ -179,16 +189,16 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
             hint = did_you_mean(catalog.suggest_nodes(asked))
             raise RowError("UNKNOWN_INSTANCE", f"unknown cloud instance '{asked}'{hint}", "cloud_instance_id")
     if node is not None:
-        spec = _catalog_node(node, batch=batch, utilization=utilization, sized=False, catalog=catalog)
+        spec = _catalog_node(node, service=service, utilization=utilization, sized=False, catalog=catalog)
         return Hosting(spec, node.wire, service, node.row.cloud_id or row.cloud_id)
 
     if service is None:
         service = catalog.services.get(model.row.default_service or FALLBACK_SERVICE_ID)
         if service is None:
             service = catalog.services[FALLBACK_SERVICE_ID]
-        batch, utilization = service.batch_size, override_utilization or service.average_utilization_rate
+        utilization = override_utilization or service.average_utilization_rate
     fleet = catalog.nodes[service.node_id]
-    spec = _catalog_node(fleet, batch=batch, utilization=utilization, sized=True, catalog=catalog)
+    spec = _catalog_node(fleet, service=service, utilization=utilization, sized=True, catalog=catalog)
     return Hosting(spec, fleet.wire, service, service.cloud_id)
 
 
@@ -257,12 +267,19 @@ def _pue_wue(catalog: Catalog, hosting: Hosting, region_row: Any) -> tuple[float
     return pue or INDUSTRY_AVERAGE_PUE, 0.0
 
 
+def served_model(model: CatalogModel, service: ManagedServiceRow | None) -> ModelSpec:
+    """The model as the service runs it: its weights at the service's published serving precision, if any."""
+    if service is None or service.served_precision is None:
+        return model.spec
+    return replace(model.spec, bytes_per_param=BYTES_PER_PARAM[service.served_precision])
+
+
 def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     model, note = resolve_model_explained(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
     site, country, region, gco2e = resolve_site(catalog, row, hosting)
     prepared = prepare(
-        model=model.spec,
+        model=served_model(model, hosting.service),
         node=hosting.node,
         site=site,
         training=model.training,

@@ -199,7 +199,8 @@ def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> d
             },
             {
                 "description": f"modelled GPU time on {p.gpu_count} x {resolved.node_wire.get('gpu_id')} "
-                f"at batch {p.batch_size:g} ({result.gpu_energy_j:.4g} J GPU energy)",
+                f"at batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU "
+                f"({result.gpu_energy_j:.4g} J GPU energy)",
                 "duration_ms": gpu_ms,
                 "inferences": 1,
             },
