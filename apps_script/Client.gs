@@ -12,7 +12,7 @@
 const SCOPE3_LINE_CHUNK_ = 5000;
 // The server refuses more lines per call; such calls go out as they are so that its message is shown.
 const SCOPE3_MAX_LINES_ = 10000;
-// Lines per cache entry: 250 rows of all 13 metrics are ~50 KB of JSON, under CacheService's 100 KB per value.
+// Lines per cache entry: 250 rows of all 19 metrics are ~85 KB of JSON, under CacheService's 100 KB per value.
 const SCOPE3_BLOCK_LINES_ = 250;
 const SCOPE3_CACHE_VALUE_MAX_BYTES_ = 100 * 1024;
 // CacheService's longest expiry (6 h).

@@ -6,7 +6,7 @@
 const SCOPE3_MODELS_SHEET_ = 'Models';
 const SCOPE3_EXAMPLE_SHEET_ = 'Scope3 example';
 // The widest SCOPE3_* output (metric "all"): how far right freezeResults looks for spilled values.
-const SCOPE3_MAX_RESULT_COLUMNS_ = 13;
+const SCOPE3_MAX_RESULT_COLUMNS_ = 19;
 
 /** Builds the add-on menu. Runs without authorization (AuthMode.NONE), so it only adds items. */
 function onOpen(e) {

@@ -4,7 +4,7 @@ gunicorn (2 workers) and `python -m server batch-worker` (2 processes, one per c
 SQLite) and Redis. Prints each stage's lines per second and the peak memory (VmHWM) of every server and worker
 process: the file is streamed in and out, so none of them should ever hold it whole.
 
-    python bench/batch.py [--lines 1000000] [--database postgresql|sqlite] [--processes 2]
+    python bench/batch.py [--lines 1000000] [--database postgresql|sqlite] [--processes 2] [--ranges]
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--ranges", action="store_true", help="submit with ?ranges=true (each line's low and high)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp())
@@ -149,7 +150,8 @@ def main() -> None:
         )
         uploaded.raise_for_status()
         t1 = time.perf_counter()
-        task_id = client.post("/v1/batch", json={"file_id": uploaded.json()["file_id"]}).json()["task_id"]
+        submit = "/v1/batch?ranges=true" if args.ranges else "/v1/batch"
+        task_id = client.post(submit, json={"file_id": uploaded.json()["file_id"]}).json()["task_id"]
         while (task := client.get(f"/v1/batch/task/{task_id}").json())["status"] not in ("completed", "failed"):
             time.sleep(0.1)
         t2 = time.perf_counter()
@@ -175,7 +177,7 @@ def main() -> None:
     assert task["status"] == "completed" and lines == args.lines, (task, lines)
     n = args.lines
     setup = f"gunicorn 2 workers; batch workers: {args.processes} processes; {os.cpu_count()} cores"
-    print(f"database: {args.database}; {setup}")
+    print(f"database: {args.database}; {setup}{'; with ranges' if args.ranges else ''}")
     print(f"upload (PUT /v1/files, streamed):   {t1 - t0:6.1f} s  {n / (t1 - t0):>10,.0f} lines/s")
     print(f"estimate (POST /v1/batch → done):    {t2 - t1:6.1f} s  {n / (t2 - t1):>10,.0f} lines/s")
     print(f"download (JSONL results, streamed):  {t3 - t2:6.1f} s  {n / (t3 - t2):>10,.0f} lines/s")

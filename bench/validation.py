@@ -37,11 +37,19 @@ if str(REPO) not in sys.path:
 
 from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
 from server.catalog.store import Catalog, CatalogModel, load_catalog  # noqa: E402
-from server.engine import ModelSpec, SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
+from server.engine import ModelSpec, NodeSpec, SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
 from server.engine import constants as c  # noqa: E402
 from server.engine.hardware import host_power_w, it_energy_per_gpu_j, serving_gpu_count  # noqa: E402
-from server.pipeline.resolve import Hosting, resolve_hosting, resolve_model, resolve_site, served_model  # noqa: E402
-from server.pipeline.run import Pipeline, RowResult  # noqa: E402
+from server.pipeline.resolve import (  # noqa: E402
+    Hosting,
+    model_bounds,
+    node_bounds,
+    resolve_hosting,
+    resolve_model,
+    resolve_site,
+    served_model,
+)
+from server.pipeline.run import Pipeline, RowResult, workload  # noqa: E402
 from server.schemas.impact import ImpactRow  # noqa: E402
 
 REFERENCES_CSV = REPO / "bench" / "data" / "production_references.csv"
@@ -56,6 +64,8 @@ SPLIT_ROW = {
 TARGET_MEDIAN = 1.5
 TARGET_WITHIN_2 = 0.80
 TARGET_MAX = 4.0
+TARGET_CONTAINED = 0.80  # low-high holds the published figure for >= 80 % of the rows
+TARGET_SPREAD = 4.0  # median high / low <= x4
 
 
 class ValidationError(Exception):
@@ -85,6 +95,22 @@ class Reference:
 class Comparison:
     reference: Reference
     estimate: float
+    low: float | None = None  # the estimate's range (`?ranges=true`), when measured
+    high: float | None = None
+
+    @property
+    def contains(self) -> bool:
+        """Whether the estimate's low-high holds the published figure (as compared)."""
+        if self.low is None or self.high is None:
+            return False
+        return self.low <= self.reference.comparable <= self.high
+
+    @property
+    def spread(self) -> float:
+        """high / low of the estimate's range."""
+        if self.low is None or self.high is None or self.low <= 0:
+            return math.inf
+        return self.high / self.low
 
     @property
     def ratio(self) -> float:
@@ -132,9 +158,8 @@ def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, ModelSpec,
     return model, served_model(model, hosting.service), hosting, resolve_site(catalog, row, hosting)[0]
 
 
-def _it_parts(catalog: Catalog, spec: ModelSpec, hosting: Hosting) -> dict[str, float]:
+def _it_parts(catalog: Catalog, spec: ModelSpec, node: NodeSpec) -> dict[str, float]:
     """IT joules per accelerator joule in three parts, checked against the engine's own sum."""
-    node = hosting.node
     gpu_count = serving_gpu_count(spec, node)
     it_j, seconds_per_j = it_energy_per_gpu_j(node, gpu_count, catalog.calibration)
     host_w = host_power_w(node, gpu_count)
@@ -149,21 +174,31 @@ def _it_parts(catalog: Catalog, spec: ModelSpec, hosting: Hosting) -> dict[str, 
     return parts
 
 
-def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> float:
-    """The engine's figure for the quantity the reference's boundary names."""
+ENDS = ("central", "low", "high")
+
+
+def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str = "central") -> float:
+    """The engine's figure for the quantity the reference's boundary names: its estimate, or (`end` low / high) the
+    estimate with every ranged figure at the end that lowers / raises it, as `?ranges=true` answers them."""
     row = ImpactRow.model_validate(reference.row)
     result: RowResult = pipeline.run_row(row)
-    if result.error is not None:
-        raise ValidationError(f"{reference.id}: the estimate failed: {result.error.message}")
-    inference = result.inference
+    if result.error is not None or result.resolved is None:
+        message = result.error.message if result.error else "not resolved"
+        raise ValidationError(f"{reference.id}: the estimate failed: {message}")
+    resolved = result.resolved
+    prepared = {"central": resolved.prepared, "low": resolved.prepared_low, "high": resolved.prepared_high}[end]
+    assert prepared is not None
+    inference, _, gpu_j = estimate(prepared, workload(row, resolved))
     metric = reference.metric
     if metric == "energy_wh":
         return inference.usage_energy_wh
     if metric == "gpu_energy_wh":
-        return result.gpu_energy_j / c.J_PER_WH
+        return gpu_j / c.J_PER_WH
     if metric == "active_energy_wh":  # node power at load x PUE: the idle reserve left out
-        _, spec, hosting, _ = _resolve(catalog, row)
-        parts = _it_parts(catalog, spec, hosting)
+        model, spec, hosting, _ = _resolve(catalog, row)
+        node = {"central": hosting.node, "low": node_bounds(hosting)[0], "high": node_bounds(hosting)[1]}[end]
+        sizes = {"central": spec, "low": model_bounds(model, spec)[0], "high": model_bounds(model, spec)[1]}[end]
+        parts = _it_parts(catalog, sizes, node)
         return inference.usage_energy_wh * (1.0 - parts["idle reserve"] / sum(parts.values()))
     if metric in ("it_energy_wh", "onsite_water_ml"):
         site = _resolve(catalog, row)[3]
@@ -184,7 +219,7 @@ def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, f
     (`server/engine/hardware.py`).
     """
     _, spec, hosting, site = _resolve(catalog, ImpactRow.model_validate(row_fields))
-    parts = _it_parts(catalog, spec, hosting)
+    parts = _it_parts(catalog, spec, hosting.node)
     it = sum(parts.values())
     parts["overhead"] = it * (site.pue - 1.0)
     total = it + parts["overhead"]
@@ -232,7 +267,9 @@ def operating_points(catalog: Catalog, row_fields: dict[str, object]) -> list[tu
 def compare_all(references: list[Reference], catalog: Catalog | None = None) -> list[Comparison]:
     catalog = catalog or load_catalog(DEFAULT_CATALOG_DIR)
     pipeline = Pipeline(catalog)
-    return [Comparison(reference, measure(catalog, pipeline, reference)) for reference in references]
+    return [
+        Comparison(reference, *(measure(catalog, pipeline, reference, end) for end in ENDS)) for reference in references
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +279,12 @@ class Summary:
     within_2: float
     max_factor: float
     geometric_mean_ratio: float  # > 1: the engine runs high on average
+    contained: float = 0.0  # share of rows whose low-high holds the published figure
+    median_spread: float = math.inf  # median high / low
+
+    @property
+    def ranges_meet_targets(self) -> bool:
+        return self.contained >= TARGET_CONTAINED and self.median_spread <= TARGET_SPREAD
 
     @property
     def meets_targets(self) -> bool:
@@ -258,19 +301,25 @@ def summarise(comparisons: list[Comparison]) -> Summary:
         within_2=sum(factor <= 2.0 for factor in factors) / len(factors),
         max_factor=max(factors),
         geometric_mean_ratio=math.exp(statistics.fmean(math.log(item.ratio) for item in comparisons)),
+        contained=sum(item.contains for item in comparisons) / len(comparisons),
+        median_spread=statistics.median(item.spread for item in comparisons),
     )
 
 
 def main() -> int:
     catalog = load_catalog(DEFAULT_CATALOG_DIR)
     comparisons = compare_all(load_references(), catalog)
-    print(f"{'reference':36} {'metric':16} {'published':>11} {'compared':>11} {'estimate':>11} {'factor':>7}")
+    print(
+        f"{'reference':36} {'metric':16} {'published':>10} {'compared':>10} {'estimate':>10} {'factor':>11}"
+        f" {'low':>10} {'high':>10}  in range"
+    )
     for item in comparisons:
         ref = item.reference
         way = "high" if item.ratio > 1 else "low"
         print(
-            f"{ref.id:36} {ref.metric:16} {ref.published:11.4g} {ref.comparable:11.4g} "
-            f"{item.estimate:11.4g} {item.factor:6.2f}x {way}"
+            f"{ref.id:36} {ref.metric:16} {ref.published:10.4g} {ref.comparable:10.4g} "
+            f"{item.estimate:10.4g} {item.factor:6.2f}x {way:4} {item.low:10.4g} {item.high:10.4g}  "
+            f"{'yes' if item.contains else 'no'}"
         )
     summary = summarise(comparisons)
     print(
@@ -280,6 +329,11 @@ def main() -> int:
         f"geometric mean of estimate / published {summary.geometric_mean_ratio:.2f}"
     )
     print("targets met" if summary.meets_targets else "targets NOT met")
+    print(
+        f"ranges: low-high holds the published figure for {summary.contained:.0%} of rows (target >= "
+        f"{TARGET_CONTAINED:.0%}), median high / low x{summary.median_spread:.2f} (target <= {TARGET_SPREAD}): "
+        + ("targets met" if summary.ranges_meet_targets else "targets NOT met")
+    )
     split = energy_split(catalog, SPLIT_ROW)
     print(f"\nsplit of full-stack energy, {SPLIT_ROW['model_id']} on {SPLIT_ROW['managed_service_id']} vs Google's:")
     for name, share in split.items():

@@ -165,7 +165,7 @@ def test_rows_submitted_complete_and_equal_the_impact_api(batch: Batch) -> None:
     rows[10] = {"model_id": "gpt-9", "input_tokens": 5}
     rows[11] = {"model_id": "gpt-4o", "input_tokens": -5}
     rows.append({"model_id": "dall-e-3", "task": "text-to-image", "output_images": ["1024x1024"]})
-    submitted = batch.admin.post("/v1/batch", json={"rows": rows})
+    submitted = batch.admin.post("/v1/batch?ranges=true", json={"rows": rows})
     assert submitted.status_code == 202
     body = submitted.json()
     assert body["status"] == "queued" and body["total_items"] == len(rows) and body["objects_truncated"] is True
@@ -173,7 +173,7 @@ def test_rows_submitted_complete_and_equal_the_impact_api(batch: Batch) -> None:
     assert len(body["objects"]) == 1000
 
     task = wait_done(batch.admin, body["task_id"])
-    assert task["status"] == "completed" and task["progress"] == 1.0
+    assert task["status"] == "completed" and task["progress"] == 1.0 and task["ranges"] is True
     assert task["counts"] == {"queued": 0, "completed": len(rows) - 2, "failed": 2}
     # The methodology that took the task and the one its blocks were computed with: the server's, as it says.
     methodology = submitted.headers["Scope3-Methodology-Version"]
@@ -188,6 +188,24 @@ def test_rows_submitted_complete_and_equal_the_impact_api(batch: Batch) -> None:
     ]
     assert results[10]["error"]["message"].startswith("unknown model 'gpt-9'")
     assert results[11]["error"]["details"]["field"] == "input_tokens"
+
+    # The low and the high of each line, as columns, equal /v1/impact?ranges=true's.
+    asked = "energy_wh_low,energy_wh,energy_wh_high,gco2e_low,gco2e_high"
+    table = batch.admin.get(f"/v1/batch/task/{body['task_id']}/results?format=csv&metric={asked}")
+    assert table.status_code == 200
+    csv_rows = [row for row in csv.DictReader(io.StringIO(table.text)) if row["status"] == "completed"][:1000]
+    ranged = batch.admin.post(
+        "/v1/impact?ranges=true", json={"rows": [r for i, r in enumerate(rows) if i not in (10, 11)][:1000]}
+    )
+    for row, answer in zip(csv_rows, ranged.json()["rows"], strict=True):
+        low, central, high = (answer[key] for key in ("total_impact_low", "total_impact", "total_impact_high"))
+        assert [float(row[name]) for name in ("energy_wh_low", "energy_wh", "energy_wh_high")] == [
+            low["usage_energy_wh"],
+            central["usage_energy_wh"],
+            high["usage_energy_wh"],
+        ]
+        assert float(row["gco2e_low"]) == low["usage_emissions_gco2e"] + low["embodied_emissions_gco2e"]
+        assert float(row["gco2e_high"]) == high["usage_emissions_gco2e"] + high["embodied_emissions_gco2e"]
 
     one = batch.admin.get(f"/v1/batch/object/{body['task_id']}-12").json()
     assert one["status"] == "failed" and one["task_id"] == body["task_id"] and one["line"] == 12
@@ -302,6 +320,10 @@ def test_a_worker_killed_mid_task_the_task_completes_every_object_once(batch: Ba
     assert [result["line"] for result in results] == list(range(1, len(rows) + 1))  # each once, in order
     expected = totals_from_impact(batch.admin, rows[:: BLOCK_LINES // 4])
     assert [r["total_impact"] for r in results[:: BLOCK_LINES // 4]] == [e["total_impact"] for e in expected]
+    # Submitted without ranges: asking for a low is refused, naming the way to get one.
+    refused = batch.admin.get(f"/v1/batch/task/{task_id}/results?metric=energy_wh,energy_wh_low")
+    assert refused.status_code == 400 and "POST /v1/batch?ranges=true" in refused.json()["message"]
+    assert refused.json()["details"]["field"] == "metric" and task["ranges"] is False
 
 
 def test_another_account_gets_404_on_tasks_objects_and_files(batch: Batch) -> None:

@@ -25,7 +25,13 @@ TRAINING = Impacts(0.25, 2.0, 30.0, 0.5, 5.0)
 
 def test_each_metric_sums_its_components_as_documented() -> None:
     read = metrics.row_reader(tuple(metrics.BY_NAME))
-    values = dict(zip(metrics.BY_NAME, read(INFERENCE, TRAINING), strict=True))
+    low, high = Impacts(1.0, 10.0, 200.0, 2.0, 40.0), Impacts(3.0, 40.0, 600.0, 8.0, 100.0)
+    values = dict(zip(metrics.BY_NAME, read(INFERENCE, TRAINING, low, high), strict=True))
+    # A low or high reads the inference at that end, plus the same training.
+    assert (values["energy_wh_low"], values["energy_wh_high"]) == (1.25, 3.25)
+    assert (values["gco2e_low"], values["gco2e_high"]) == ((10.0 + 2.0) + (2.0 + 0.5), (40.0 + 2.0) + (8.0 + 0.5))
+    assert (values["water_ml_low"], values["water_ml_high"]) == (275.0, 735.0)
+    assert metrics.needs_ranges(("energy_wh", "gco2e_low")) and not metrics.needs_ranges(metrics.DEFAULT_METRICS)
     assert values["energy_wh"] == 1.75
     assert values["gco2e"] == (20.0 + 2.0) + (4.0 + 0.5) == 26.5
     assert values["water_ml"] == 385.0
@@ -87,6 +93,12 @@ def test_batch_stores_components_by_name(catalog: Catalog) -> None:
     (stored,), completed, failed = estimate_block(
         Pipeline(catalog), [record], fmt="impact-rows", csv_fields=None, first_line=1
     )
-    line, key, inference, training = orjson.loads(stored)
+    line, key, inference, training = orjson.loads(stored)  # a task without ranges stores no low and high
+    (ranged,), _, _ = estimate_block(
+        Pipeline(catalog), [record], fmt="impact-rows", csv_fields=None, first_line=1, ranges=True
+    )
+    *same, error, low, high = orjson.loads(ranged)
+    assert same == [line, key, inference, training] and error is None
+    assert set(low) == set(high) == set(metrics.COMPONENTS) and low["usage_energy_wh"] < high["usage_energy_wh"]
     assert (line, key, completed, failed) == (1, None, 1, 0)
     assert set(inference) == set(training) == set(metrics.COMPONENTS)

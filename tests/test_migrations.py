@@ -28,7 +28,7 @@ def test_a_first_revision_database_upgrades_in_place(database_url: str) -> None:
         )
 
     db.migrate()
-    assert db.revision() == "0005"
+    assert db.revision() == "0006"
     with db.read() as session:
         principal = authenticate(session, key)
         state = session.execute(text("SELECT version, shipped_generation FROM catalog_state")).one()
@@ -51,5 +51,5 @@ def test_migrating_twice_changes_nothing(tmp_path: object) -> None:
     db = Database(f"sqlite:///{tmp_path}/twice.sqlite3")
     db.migrate()
     db.migrate()
-    assert db.revision() == "0005"
+    assert db.revision() == "0006"
     db.dispose()

@@ -58,6 +58,30 @@ def test_factor_is_symmetric_and_the_conversion_applies(bench: ModuleType) -> No
     assert not summary.meets_targets
 
 
+def test_a_range_holds_the_published_figure_as_compared(bench: ModuleType) -> None:
+    ref = bench.Reference(
+        id="x", kind="text chat", metric="gpu_energy_wh", published=4.0, published_low=None, published_high=None,
+        conversion_factor=0.5, boundary="GPU x2", row={}, conversion="halved", source="s",
+    )  # fmt: skip
+    # The compared figure is 2.0: held by 1-3, not by 2.5-10 nor by a row with no range.
+    inside, outside, none = (
+        bench.Comparison(ref, 2.2, 1.0, 3.0),
+        bench.Comparison(ref, 5.0, 2.5, 10.0),
+        bench.Comparison(ref, 2.0),
+    )
+    assert (inside.contains, outside.contains, none.contains) == (True, False, False)
+    assert (inside.spread, outside.spread) == (3.0, 4.0)
+    summary = bench.summarise([inside, outside, bench.Comparison(ref, 2.0, 1.0, 5.0)])
+    assert summary.contained == pytest.approx(2 / 3)
+    assert summary.median_spread == 4.0
+    assert summary.ranges_meet_targets is False  # 67 % < 80 %
+
+
+def test_every_reference_has_a_low_and_high_around_its_estimate(bench: ModuleType, catalog: object) -> None:
+    for item in bench.compare_all(bench.load_references(), catalog):
+        assert item.low <= item.estimate <= item.high, item.reference.id
+
+
 def test_onsite_water_is_it_energy_times_wue(bench: ModuleType, catalog: object) -> None:
     """0.26 mL-type references compare cooling water only: the facility energy / PUE x the site's WUE."""
     from server.pipeline.run import Pipeline

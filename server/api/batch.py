@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from server.accounts.auth import current_principal, services, views
-from server.api.http import current_catalog, parse_json, require_json_body
+from server.api.http import current_catalog, parse_json, query_flag, require_json_body
 from server.api.spec import Reply, documented
 from server.batch import formats, jobs, results, upload
 from server.batch.queue import BatchQueue
@@ -27,6 +27,7 @@ from server.db.database import Database
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, from_validation_error, json_response
 from server.pipeline.fields import FieldError, Places
+from server.pipeline.metrics import needs_ranges
 from server.schemas.batch import (
     MAX_LISTED_OBJECTS,
     MAX_POSTED_ROWS,
@@ -35,6 +36,7 @@ from server.schemas.batch import (
     BatchSubmitted,
     ResultsQuery,
     StoredFile,
+    SubmitQuery,
 )
 from server.schemas.batch import BatchTask as BatchTaskWire
 from server.sheets.lines import line_row, table_lines
@@ -157,6 +159,7 @@ def _file_id(body: Any, account_id: int) -> str:
 @bp.post("/v1/batch")
 @documented(
     "Submit a batch task over rows, a sheet's table or an uploaded file",
+    query=SubmitQuery,
     body=BatchRequest,
     description="The body may also be a bare JSON array of rows.",
     replies={202: Reply("The queued task and its objects", BatchSubmitted)},
@@ -167,10 +170,10 @@ def submit() -> Response:
     queue = _queue()
     account_id = current_principal().account_id
     db = views().db
+    ranges = bool(query_flag("ranges"))
     file_id = _file_id(body, account_id)
-    submitted = jobs.submit(
-        db, account_id=account_id, file_id=file_id, methodology_version=current_catalog().methodology_version
-    )
+    version = current_catalog().methodology_version
+    submitted = jobs.submit(db, account_id=account_id, file_id=file_id, methodology_version=version, ranges=ranges)
     try:
         queue.enqueue(submitted.task_id, submitted.blocks)
     except RedisError as exc:
@@ -232,6 +235,7 @@ def task_wire(task: BatchTask) -> dict[str, Any]:
         "completed_at": entries.stamp(task.completed_at) if task.completed_at else None,
         "error": task.error,
         "methodology_version": task.methodology_version,
+        "ranges": task.ranges,
         "results": {kind: f"/v1/batch/task/{task.id}/results?format={kind}" for kind in OUTPUT_FORMATS},
     }
 
@@ -284,6 +288,13 @@ def task_results(task_id: str) -> Response:
     # `metric`, as the Sheets functions take it (blank: their default columns), names the metrics to add.
     asked = request.args.get("metric")
     metrics = None if asked is None else metric_columns(asked)
+    if metrics is not None and needs_ranges(metrics) and not task.ranges:
+        raise BadRequest(
+            f"metric: task {task_id} was submitted without ranges; submit it again with POST /v1/batch?ranges=true "
+            "to have each line's low and high",
+            field="metric",
+            reason="no_ranges",
+        )
     write = results.jsonl_lines if kind == "jsonl" else results.csv_lines
     lines: Iterator[bytes] = write(db, task.id, metrics)
     filename = f"impacts-{task.id}.{kind}"

@@ -3,6 +3,9 @@
 Every call is one impact row, arguments in the spec's order. A call that cannot be estimated gets an error
 reply; the envelope gets 400 `{"errorMessage"}` only when it is unusable. BigQuery retries any status other
 than 200 and 400, so nothing here may answer 500.
+
+A function created with `OPTIONS (user_defined_context = [("ranges", "true")])` gets each reply's low and high
+too, under `total_impact_low` and `total_impact_high` (the same five metrics as the reply itself).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def error_reply(message: str, field: str | None = None) -> str:
     return orjson.dumps(body).decode()
 
 
-def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
+def reply_for(pipeline: Pipeline, call: list[Any], *, ranges: bool = False) -> str:
     try:
         row = ImpactRow.model_validate(call_to_row(call))
     except FieldError as exc:
@@ -90,10 +93,27 @@ def reply_for(pipeline: Pipeline, call: list[Any]) -> str:
         first = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in first["loc"])
         return error_reply(f"{field}: {first['msg']}", field)
-    result = pipeline.run_row(row)
+    result = pipeline.run_row(row, ranges=ranges)
     if result.error is not None:
         return error_reply(result.error.message, result.error.field)
-    return orjson.dumps(wire(result.total)).decode()
+    reply: dict[str, Any] = wire(result.total)
+    if ranges:
+        reply["total_impact_low"] = wire(result.total_low)
+        reply["total_impact_high"] = wire(result.total_high)
+    return orjson.dumps(reply).decode()
+
+
+def wants_ranges(body: dict[str, Any]) -> bool:
+    """`userDefinedContext.ranges`: BigQuery passes the function's context values as strings."""
+    value = (body.get("userDefinedContext") or {}).get("ranges")
+    if value is None:
+        return False
+    lowered = str(value).strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no", ""):
+        return False
+    raise EnvelopeError(f"userDefinedContext.ranges: expected true or false, got {value!r}")
 
 
 def envelope_calls(body: Any) -> list[list[Any]]:
@@ -130,8 +150,9 @@ def bigquery() -> Response:
     try:
         body = g.json_body if "json_body" in g else parse_json(request.get_data(cache=False))
         calls = envelope_calls(body)
+        ranges = wants_ranges(body)
         pipeline = current_pipeline()
-        return json_response({"replies": [reply_for(pipeline, call) for call in calls]})
+        return json_response({"replies": [reply_for(pipeline, call, ranges=ranges) for call in calls]})
     except EnvelopeError as exc:
         return bad_envelope(f"Invalid request format: {exc}")
     except ApiError as exc:

@@ -24,6 +24,7 @@ bp = Blueprint("impact", __name__)
 def impact() -> Response:
     raw = require_json_body()
     debug = bool(query_flag("debug"))
+    ranges = bool(query_flag("ranges"))
     try:
         body = ImpactRequest.model_validate_json(raw)
     except ValidationError as exc:
@@ -33,4 +34,4 @@ def impact() -> Response:
         if first["type"] == "too_long" and tuple(first["loc"]) == ("rows",):
             raise BadRequest(f"rows: at most {MAX_ROWS} rows per request", field="rows", reason="too_long") from exc
         raise from_validation_error(exc) from exc
-    return json_response(run_impact(current_pipeline(), body.rows, debug=debug))
+    return json_response(run_impact(current_pipeline(), body.rows, debug=debug, ranges=ranges))

@@ -35,8 +35,11 @@ class Submitted:
     blocks: int
 
 
-def submit(db: Database, *, account_id: int, file_id: str, methodology_version: str | None = None) -> Submitted:
-    """A new task over a stored file (already checked to be the account's), noting the methodology that took it."""
+def submit(
+    db: Database, *, account_id: int, file_id: str, methodology_version: str | None = None, ranges: bool = False
+) -> Submitted:
+    """A new task over a stored file (already checked to be the account's), noting the methodology that took it;
+    with `ranges`, its lines' lows and highs are stored too."""
     with db.write() as session:
         stored = session.get(BatchFile, file_id)
         assert stored is not None and stored.account_id == account_id
@@ -52,6 +55,7 @@ def submit(db: Database, *, account_id: int, file_id: str, methodology_version: 
             failed_items=0,
             created_at=datetime.now(UTC),
             methodology_version=methodology_version,
+            ranges=ranges,
         )
         session.add(task)
     return Submitted(task.id, task.total_items, task.blocks)
@@ -69,12 +73,14 @@ def run_block(db: Database, views: CatalogViews, task_id: str, block_no: int) ->
         stored = session.get(BatchFile, task.file_id)
         block = session.get(BatchFileBlock, (task.file_id, block_no))
         assert stored is not None and block is not None
-        account_id = task.account_id
+        account_id, ranges = task.account_id, task.ranges
         records, fmt, fields, first_line = read_block(block.data), stored.format, stored.csv_fields, block.first_line
     caller = views.caller(account=account_id)
     assert caller is not None  # an account's tasks go with it
     pipeline = caller.view.pipeline
-    results, completed, failed = estimate_block(pipeline, records, fmt=fmt, csv_fields=fields, first_line=first_line)
+    results, completed, failed = estimate_block(
+        pipeline, records, fmt=fmt, csv_fields=fields, first_line=first_line, ranges=ranges
+    )
     data = zlib.compress(b"\n".join(results), COMPRESSION_LEVEL)
     try:
         with db.write() as session:

@@ -27,7 +27,15 @@ from sqlalchemy import select
 from server.batch.upload import BLOCK_LINES
 from server.db.database import Database
 from server.db.tables import BatchResult
-from server.pipeline.metrics import WIRE_COMPONENTS, from_stored, row_reader, wire
+from server.pipeline.metrics import (
+    BY_NAME,
+    WIRE_COMPONENTS,
+    Bound,
+    from_stored,
+    needs_ranges,
+    row_reader,
+    wire,
+)
 
 FIXED_COLUMNS = ("object_id", "line", "key", "status")
 ERROR_COLUMNS = ("error_code", "error_message", "error_field")
@@ -45,7 +53,11 @@ def split_object_id(value: str) -> tuple[str, int] | None:
 
 
 def wire_result(task_id: str, stored: list[Any], metrics: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """A stored result (`run.py`: `[line, key, inference, training]` or `[line, key, None, None, error]`)."""
+    """A stored result (`run.py`: `[line, key, inference, training]`, with `[None, inference low, inference high]`
+    after it for a task submitted with ranges, or `[line, key, None, None, error]`).
+
+    A low or high metric of a result stored without its range is null (the API refuses to ask for one of a task
+    submitted without ranges)."""
     line, key, inference, training = stored[:4]
     out: dict[str, Any] = {"object_id": object_id(task_id, line), "line": line, "key": key}
     if inference is None:
@@ -58,7 +70,16 @@ def wire_result(task_id: str, stored: list[Any], metrics: tuple[str, ...] | None
     out["training_impact"] = wire(training)
     out["total_impact"] = wire(inference + training)
     if metrics is not None:
-        out["metrics"] = dict(zip(metrics, row_reader(metrics)(inference, training), strict=True))
+        if len(stored) >= 7:
+            low, high = from_stored(stored[5]), from_stored(stored[6])
+            values: list[Any] = row_reader(metrics)(inference, training, low, high)
+        elif needs_ranges(metrics):
+            central = row_reader(tuple(name for name in metrics if BY_NAME[name].bound is Bound.CENTRAL))
+            known = iter(central(inference, training, None, None))
+            values = [next(known) if BY_NAME[name].bound is Bound.CENTRAL else None for name in metrics]
+        else:
+            values = row_reader(metrics)(inference, training, None, None)
+        out["metrics"] = dict(zip(metrics, values, strict=True))
     return out
 
 

@@ -75,9 +75,16 @@ def convert_records(
 
 
 def estimate_block(
-    pipeline: Pipeline, records: Sequence[bytes], *, fmt: str, csv_fields: list[str] | None, first_line: int
+    pipeline: Pipeline,
+    records: Sequence[bytes],
+    *,
+    fmt: str,
+    csv_fields: list[str] | None,
+    first_line: int,
+    ranges: bool = False,
 ) -> tuple[list[bytes], int, int]:
-    """(one result per record, in order; completed count; failed count)."""
+    """(one result per record, in order; completed count; failed count). With `ranges`, a completed line also
+    holds its inference at the low and the high end of its ranges."""
     converted = convert_records(records, fmt=fmt, csv_fields=csv_fields)
     results: list[Any] = [None] * len(converted)
     groups: dict[Any, tuple[dict[str, Any], list[int], list[Counts]]] = {}
@@ -126,7 +133,7 @@ def estimate_block(
         group[1].append(index)
         group[2].append(counts)
 
-    for _, indices, outcome in estimate_groups(pipeline, groups.values()):
+    for _, indices, outcome in estimate_groups(pipeline, groups.values(), ranges=ranges):
         if isinstance(outcome, ValidationError):
             error = _validation_error(outcome)
             for index in indices:
@@ -137,6 +144,9 @@ def estimate_block(
                 results[index] = [first_line + index, converted[index].key, None, None, result.error.to_wire()]
             else:
                 inference, training = stored(result.inference), stored(result.training)
-                results[index] = [first_line + index, converted[index].key, inference, training]
+                done = [first_line + index, converted[index].key, inference, training]
+                if ranges and result.inference_low is not None and result.inference_high is not None:
+                    done += [None, stored(result.inference_low), stored(result.inference_high)]
+                results[index] = done
     failed = [result[2] for result in results].count(None)
     return [orjson.dumps(result) for result in results], len(results) - failed, failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from server.schemas.enums import DataType, SpecTask
 
@@ -151,6 +151,21 @@ class ManagedServiceRow(Row):
     )
     cached_input_share: Annotated[float, Field(ge=0, le=1)] = 0.0  # input tokens served from KV cache
     average_utilization_rate: Annotated[float, Field(gt=0, le=1)]
+    # The range of each serving figure (low <= value <= high), from which estimates take their low and high.
+    streams_per_gpu_low: Annotated[float, Field(ge=1)]
+    streams_per_gpu_high: Annotated[float, Field(ge=1)]
+    cached_input_share_low: Annotated[float, Field(ge=0, le=1)]
+    cached_input_share_high: Annotated[float, Field(ge=0, le=1)]
+    average_utilization_rate_low: Annotated[float, Field(gt=0, le=1)]
+    average_utilization_rate_high: Annotated[float, Field(gt=0, le=1)]
+
+    @model_validator(mode="after")
+    def _ranges_hold_their_values(self) -> ManagedServiceRow:
+        for name in ("streams_per_gpu", "cached_input_share", "average_utilization_rate"):
+            low, value, high = getattr(self, f"{name}_low"), getattr(self, name), getattr(self, f"{name}_high")
+            if not low <= value <= high:
+                raise ValueError(f"{name}: the range {low}-{high} does not hold the value {value}")
+        return self
 
 
 class GridIntensityRow(Row):

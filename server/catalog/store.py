@@ -400,6 +400,17 @@ class Catalog:
             gpu_id = self.gpu_keys[variants[0]] if variants else None
         return self.gpus[gpu_id] if gpu_id else None
 
+    def grid_intensity_range(
+        self, country: str, region: str | None, year: int | None, used: float
+    ) -> tuple[float, float]:
+        """(low, high) gCO2e/kWh of a place: the `used` figure when the row names its year, else the range over
+        the years the catalog holds for it, and the figure used (the latest year's, or the cloud's own)."""
+        if year is not None:
+            return used, used
+        series = (self.grid.get((country, region)) if region else None) or self.grid[(country, None)]
+        values = [value for _, value in series] + [used]
+        return min(values), max(values)
+
     def grid_intensity(self, country: str, region: str | None, year: int | None) -> tuple[str | None, float]:
         """(region used or None, gCO2e/kWh) for that year, else the nearest earlier one, else the first."""
         series = self.grid.get((country, region)) if region else None

@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -140,6 +141,8 @@ class BatchTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Scope3-Methodology-Version of the server that accepted the task.
     methodology_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Submitted with ?ranges=true: each line's low and high are stored beside its estimate.
+    ranges: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BatchResult(Base):

@@ -34,7 +34,12 @@ REFERENCE_GPU_PERFORMANCE_RATIO = 3.35 / 4.8  # H100 SXM / H200 memory bandwidth
 # (8-512, METHODOLOGY.md text models), and an 8-GPU replica runs 256, vLLM's default cap on concurrent
 # sequences (`max_num_seqs`). Managed services state their own (managed_services.csv `streams_per_gpu`).
 DEFAULT_STREAMS_PER_GPU = 32.0
+# Its range, for an estimate's low and high: 8-64, a quarter to twice the value (assumption; ML.ENERGY v3
+# measured 8-512 per configuration).
+DEFAULT_STREAMS_PER_GPU_RANGE = (8.0, 64.0)
 DEFAULT_UTILIZATION = 0.5  # assumption for a node that does not say: half its time serving
+# Its range: mean utilisation of allocated GPUs ~40-59 % (Jeon et al., USENIX ATC 2019, Microsoft's Philly cluster).
+DEFAULT_UTILIZATION_RANGE = (0.4, 0.6)
 DEFAULT_USE_LIFE_YEARS = 5.0  # hyperscalers depreciate servers over 5-6 years (AWS, Alphabet, Microsoft 10-K)
 
 # Speech: Whisper's encoder maps 30 s of audio to 1500 positions, i.e. 50 per second (Radford et al. 2022,

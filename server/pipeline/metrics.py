@@ -35,6 +35,14 @@ class Scope(StrEnum):
     TRAINING = "training"
 
 
+class Bound(StrEnum):
+    """Which estimate a metric reads: the central one, or every ranged figure at its low or high end."""
+
+    CENTRAL = ""
+    LOW = "low"
+    HIGH = "high"
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     name: str
@@ -42,6 +50,7 @@ class Metric:
     scope: Scope
     parts: tuple[str, ...]  # components summed, in this order
     description: str
+    bound: Bound = Bound.CENTRAL
 
 
 # The three headline sums (name, unit, parts, what), of the total unless a scope prefixes the name.
@@ -63,6 +72,12 @@ METRICS: tuple[Metric, ...] = (
         for scope in (Scope.INFERENCE, Scope.TRAINING)
         for name, unit, parts, what in _SUMS
     ),
+    # The low and the high of the three sums (inference at its ranged figures' ends, plus training).
+    *(
+        Metric(f"{name}_{bound}", unit, Scope.TOTAL, parts, f"{what}, {bound} end of its range", bound)
+        for name, unit, parts, what in _SUMS
+        for bound in (Bound.LOW, Bound.HIGH)
+    ),
 )
 BY_NAME: Mapping[str, Metric] = {metric.name: metric for metric in METRICS}
 # What a sheet shows when `metric` is blank, and what `/v1/impact` sums over its rows (total_energy_wh, ...).
@@ -70,7 +85,9 @@ DEFAULT_METRICS: tuple[str, ...] = tuple(name for name, *_ in _SUMS)
 
 # One metric of one row, from its (inference, training) impacts.
 Reader = Callable[[Impacts, Impacts], float]
-RowReader = Callable[[Impacts, Impacts], list[float]]
+# The columns of one row, from its (inference, training[, inference at the low end, at the high end]); the last two
+# are read only by `Bound.LOW` / `Bound.HIGH` metrics and may be left out when `needs_ranges` says none reads them.
+RowReader = Callable[..., list[float]]
 
 
 def _reader(metric: Metric) -> Reader:
@@ -93,17 +110,31 @@ def _reader(metric: Metric) -> Reader:
 _READERS: dict[str, Reader] = {metric.name: _reader(metric) for metric in METRICS}
 
 
+def needs_ranges(columns: tuple[str, ...]) -> bool:
+    """Whether any of these metrics reads an estimate's low or high."""
+    return any(BY_NAME[name].bound is not Bound.CENTRAL for name in columns)
+
+
 def row_reader(columns: tuple[str, ...]) -> RowReader:
-    """The values of `columns` (metric names) of one row, from its inference and training impacts."""
+    """The values of `columns` (metric names) of one row, from its inference (central, low, high) and training."""
     read = tuple(_READERS[name] for name in columns)
-    if len(read) == 3:  # the default columns, without a loop (a sheet's 5,000 lines per call)
+    if len(read) == 3 and not needs_ranges(columns):  # the default columns without a loop (5,000 lines per call)
         first, second, third = read
-        return lambda inference, training: [
+        return lambda inference, training, low=None, high=None: [
             first(inference, training),
             second(inference, training),
             third(inference, training),
         ]
-    return lambda inference, training: [reader(inference, training) for reader in read]
+    order = {Bound.CENTRAL: 0, Bound.LOW: 1, Bound.HIGH: 2}
+    pairs = tuple((reader, order[BY_NAME[name].bound]) for reader, name in zip(read, columns, strict=True))
+
+    def values(
+        inference: Impacts, training: Impacts, low: Impacts | None = None, high: Impacts | None = None
+    ) -> list[float]:
+        chosen = (inference, low, high)  # a caller that asks for a bound without `needs_ranges` fails here
+        return [reader(chosen[which], training) for reader, which in pairs]  # type: ignore[arg-type]
+
+    return values
 
 
 def wire(impacts: Impacts) -> dict[str, float]:
@@ -141,7 +172,7 @@ def _check_written_out() -> None:
         raise RuntimeError("metrics.wire does not give WIRE_COMPONENTS")
     totals = Totals()
     totals.add(sample)
-    if [totals.energy_wh, totals.gco2e, totals.mlh2o] != row_reader(DEFAULT_METRICS)(sample, zero):
+    if [totals.energy_wh, totals.gco2e, totals.mlh2o] != row_reader(DEFAULT_METRICS)(sample, zero, None, None):
         raise RuntimeError("metrics.Totals does not sum as DEFAULT_METRICS")
 
 

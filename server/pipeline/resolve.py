@@ -12,8 +12,10 @@ from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare
 from server.engine.constants import (
     BYTES_PER_PARAM,
     DEFAULT_STREAMS_PER_GPU,
+    DEFAULT_STREAMS_PER_GPU_RANGE,
     DEFAULT_USE_LIFE_YEARS,
     DEFAULT_UTILIZATION,
+    DEFAULT_UTILIZATION_RANGE,
 )
 from server.pipeline.errors import RowError
 from server.schemas.impact import CustomHardware, ImpactRow
@@ -41,6 +43,9 @@ class Resolved:
     gco2e_per_kwh: float
     # How a name rule reached the model when the exact lookup missed (server/catalog/names.py), for debug.
     model_note: str | None = None
+    # The same request with every ranged figure at its low-energy end, and at its high-energy end (`bounds`).
+    prepared_low: Prepared | None = None
+    prepared_high: Prepared | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class Hosting:
     node_wire: dict[str, Any]
     service: ManagedServiceRow | None
     cloud_id: str | None
+    utilization_given: bool = False  # the row set it: no range
 
 
 def resolve_key(row: ImpactRow) -> tuple[Any, ...]:
@@ -174,7 +180,7 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
 
     if hardware is not None and hardware.gpu is not None:
         spec, wire = _inline_node(catalog, hardware)
-        return Hosting(spec, wire, service, row.cloud_id)
+        return Hosting(spec, wire, service, row.cloud_id, override_utilization is not None)
 
     node: CatalogNode | None = None
     if row.node_id:
@@ -190,7 +196,7 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
             raise RowError("UNKNOWN_INSTANCE", f"unknown cloud instance '{asked}'{hint}", "cloud_instance_id")
     if node is not None:
         spec = _catalog_node(node, service=service, utilization=utilization, sized=False, catalog=catalog)
-        return Hosting(spec, node.wire, service, node.row.cloud_id or row.cloud_id)
+        return Hosting(spec, node.wire, service, node.row.cloud_id or row.cloud_id, override_utilization is not None)
 
     if service is None:
         service = catalog.services.get(model.row.default_service or FALLBACK_SERVICE_ID)
@@ -199,7 +205,7 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
         utilization = override_utilization or service.average_utilization_rate
     fleet = catalog.nodes[service.node_id]
     spec = _catalog_node(fleet, service=service, utilization=utilization, sized=True, catalog=catalog)
-    return Hosting(spec, fleet.wire, service, service.cloud_id)
+    return Hosting(spec, fleet.wire, service, service.cloud_id, override_utilization is not None)
 
 
 def _country(catalog: Catalog, code: str, field: str) -> str:
@@ -274,15 +280,59 @@ def served_model(model: CatalogModel, service: ManagedServiceRow | None) -> Mode
     return replace(model.spec, bytes_per_param=BYTES_PER_PARAM[service.served_precision])
 
 
+def model_bounds(model: CatalogModel, served: ModelSpec) -> tuple[ModelSpec, ModelSpec]:
+    """The served model at the low and the high end of its published parameter range (`params_low_billions`,
+    `params_high_billions`: the active parameters; a dense model's total moves with them), else as it is."""
+    row = model.row
+    bounds = []
+    for params in (row.params_low_billions, row.params_high_billions):
+        if params is None:
+            bounds.append(served)
+            continue
+        dense = served.total_params_b == served.active_params_b
+        total = params if dense else max(served.total_params_b, params)
+        bounds.append(replace(served, active_params_b=params, total_params_b=total))
+    return bounds[0], bounds[1]
+
+
+def node_bounds(hosting: Hosting) -> tuple[NodeSpec, NodeSpec]:
+    """The node at the low-energy end of its serving ranges (most streams, most cache hits, busiest) and at the
+    high-energy end: the service's ranges (managed_services.csv), else the defaults' (server/engine/constants.py).
+    A utilisation the row gives has no range."""
+    node, service = hosting.node, hosting.service
+    if service is not None:
+        streams = (service.streams_per_gpu_low, service.streams_per_gpu_high)
+        cached = (service.cached_input_share_low, service.cached_input_share_high)
+        busy = (service.average_utilization_rate_low, service.average_utilization_rate_high)
+    else:
+        streams, cached = DEFAULT_STREAMS_PER_GPU_RANGE, (node.cached_input_share, node.cached_input_share)
+        busy = DEFAULT_UTILIZATION_RANGE
+    if hosting.utilization_given:
+        busy = (node.average_utilization_rate, node.average_utilization_rate)
+    low = replace(node, streams_per_gpu=streams[1], cached_input_share=cached[1], average_utilization_rate=busy[1])
+    high = replace(node, streams_per_gpu=streams[0], cached_input_share=cached[0], average_utilization_rate=busy[0])
+    return low, high
+
+
 def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     model, note = resolve_model_explained(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
     site, country, region, gco2e = resolve_site(catalog, row, hosting)
-    prepared = prepare(
-        model=served_model(model, hosting.service),
-        node=hosting.node,
-        site=site,
-        training=model.training,
-        calibration=catalog.calibration,
+    served = served_model(model, hosting.service)
+    training, calibration = model.training, catalog.calibration
+    prepared = prepare(model=served, node=hosting.node, site=site, training=training, calibration=calibration)
+    # The low and the high: every ranged figure at the end that lowers, then raises, the estimate.
+    models, nodes = model_bounds(model, served), node_bounds(hosting)
+    year = row.utc_datetime.year if row.utc_datetime else None
+    grids = catalog.grid_intensity_range(country, region, year, gco2e)
+    low, high = (
+        prepare(
+            model=models[end],
+            node=nodes[end],
+            site=replace(site, gco2e_per_kwh=grids[end]),
+            training=training,
+            calibration=calibration,
+        )
+        for end in (0, 1)
     )
-    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note)
+    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note, low, high)

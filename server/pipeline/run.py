@@ -67,10 +67,28 @@ class RowResult:
     gpu_energy_j: float = 0.0
     resolved: Resolved | None = None
     error: RowError | None = None
+    # Inference impacts at the low and the high end of the ranged figures, when ranges were asked for.
+    inference_low: Impacts | None = None
+    inference_high: Impacts | None = None
 
     @property
     def total(self) -> Impacts:
         return self.inference + self.training
+
+    @property
+    def total_low(self) -> Impacts:
+        return (self.inference_low or self.inference) + self.training
+
+    @property
+    def total_high(self) -> Impacts:
+        return (self.inference_high or self.inference) + self.training
+
+
+def _with_ranges(result: RowResult, resolved: Resolved, work: Workload) -> RowResult:
+    assert resolved.prepared_low is not None and resolved.prepared_high is not None
+    result.inference_low = estimate(resolved.prepared_low, work)[0]
+    result.inference_high = estimate(resolved.prepared_high, work)[0]
+    return result
 
 
 class Pipeline:
@@ -96,15 +114,20 @@ class Pipeline:
             raise found
         return found
 
-    def run_row(self, row: ImpactRow) -> RowResult:
+    def run_row(self, row: ImpactRow, *, ranges: bool = False) -> RowResult:
+        """The row's impacts; with `ranges`, also at the low and the high end of its ranged figures."""
         try:
             resolved = self._resolve(row)
-            inference, training, gpu_j = estimate(resolved.prepared, workload(row, resolved))
+            work = workload(row, resolved)
+            inference, training, gpu_j = estimate(resolved.prepared, work)
         except RowError as exc:
             return RowResult(error=exc)
-        return RowResult(inference, training, gpu_j, resolved)
+        result = RowResult(inference, training, gpu_j, resolved)
+        return _with_ranges(result, resolved, work) if ranges else result
 
-    def run_token_counts(self, row: ImpactRow, counts: Sequence[tuple[int | None, int | None]]) -> list[RowResult]:
+    def run_token_counts(
+        self, row: ImpactRow, counts: Sequence[tuple[int | None, int | None]], *, ranges: bool = False
+    ) -> list[RowResult]:
         """`run_row` for copies of `row` that differ only in (input_tokens, output_tokens): resolved once.
 
         Each result equals `run_row` of the row with those counts (the same workload, the same arithmetic); a
@@ -124,8 +147,10 @@ class Pipeline:
         for input_tokens, output_tokens in counts:
             values[_INPUT_TOKENS] = float(input_tokens or 0)
             values[_OUTPUT_TOKENS] = float(output_tokens or 0)
-            inference, training, gpu_j = estimate(prepared, make(values))
-            append(RowResult(inference, training, gpu_j, resolved))
+            work = make(values)
+            inference, training, gpu_j = estimate(prepared, work)
+            result = RowResult(inference, training, gpu_j, resolved)
+            append(_with_ranges(result, resolved, work) if ranges else result)
         return out
 
 
@@ -135,7 +160,7 @@ Group = tuple[dict[str, Any], Sequence[int], Sequence[Counts]]
 
 
 def estimate_groups(
-    pipeline: Pipeline, groups: Iterable[Group]
+    pipeline: Pipeline, groups: Iterable[Group], *, ranges: bool = False
 ) -> Iterator[tuple[dict[str, Any], Sequence[int], list[RowResult] | ValidationError]]:
     """Each group of rows that differ only in their token counts (a sheet's long range, an OpenAI batch file's few
     models), validated and resolved once: (its fields, its positions, one result per row or why it is invalid).
@@ -149,11 +174,11 @@ def estimate_groups(
         except ValidationError as exc:
             yield fields, indices, exc
             continue
-        yield fields, indices, pipeline.run_token_counts(template, counts)
+        yield fields, indices, pipeline.run_token_counts(template, counts, ranges=ranges)
 
 
 def wire_row(
-    result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0, methodology: str = ""
+    result: RowResult, *, debug: bool = False, elapsed_ms: float = 0.0, methodology: str = "", ranges: bool = False
 ) -> dict[str, Any]:
     if result.error is not None:
         return {"total_impact": dict(ZERO_WIRE), "error": result.error.to_wire()}
@@ -163,6 +188,9 @@ def wire_row(
         "fine_tuning_impact": dict(ZERO_WIRE),
         "total_impact": wire(result.total),
     }
+    if ranges:
+        out["total_impact_low"] = wire(result.total_low)
+        out["total_impact_high"] = wire(result.total_high)
     if debug and result.resolved is not None:
         out["debug"] = debug_info(result, elapsed_ms, methodology)
     return out
@@ -210,24 +238,35 @@ def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> d
     }
 
 
-def run_impact(pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False) -> dict[str, Any]:
-    """The body of an `ImpactResponse` for these rows."""
-    totals = Totals()
+def run_impact(
+    pipeline: Pipeline, rows: list[ImpactRow], *, debug: bool = False, ranges: bool = False
+) -> dict[str, Any]:
+    """The body of an `ImpactResponse` for these rows; with `ranges`, each row's and the totals' low and high."""
+    totals, totals_low, totals_high = Totals(), Totals(), Totals()
     out_rows = []
     methodology = pipeline.catalog.methodology_version if debug else ""
     for row in rows:
         started = time.perf_counter() if debug else 0.0
-        result = pipeline.run_row(row)
+        result = pipeline.run_row(row, ranges=ranges)
         elapsed = (time.perf_counter() - started) * 1000.0 if debug else 0.0
         if result.error is not None:
             totals.has_errors = True
         else:
             totals.add(result.total)
-        out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed, methodology=methodology))
-    return {
+            if ranges:
+                totals_low.add(result.total_low)
+                totals_high.add(result.total_high)
+        out_rows.append(wire_row(result, debug=debug, elapsed_ms=elapsed, methodology=methodology, ranges=ranges))
+    body: dict[str, Any] = {
         "rows": out_rows,
         "total_energy_wh": totals.energy_wh,
         "total_gco2e": totals.gco2e,
         "total_mlh2o": totals.mlh2o,
         "has_errors": totals.has_errors,
     }
+    if ranges:
+        for suffix, sums in (("low", totals_low), ("high", totals_high)):
+            body[f"total_energy_wh_{suffix}"] = sums.energy_wh
+            body[f"total_gco2e_{suffix}"] = sums.gco2e
+            body[f"total_mlh2o_{suffix}"] = sums.mlh2o
+    return body

@@ -91,6 +91,7 @@ class BatchTask(BaseModel):
     # Scope3-Methodology-Version of the server that accepted the task, and those its blocks were computed with.
     methodology_version: str | None
     computed_with_methodology: list[str] | None = None
+    ranges: bool = Field(False, description="submitted with ?ranges=true: each line's low and high are stored")
     results: BatchResultLinks
 
 
@@ -108,6 +109,14 @@ class BatchObject(BaseModel):
     training_impact: ImpactMetrics | None = None
     total_impact: ImpactMetrics | None = None
     error: Error | None = None
+
+
+class SubmitQuery(BaseModel):
+    ranges: bool | None = Field(
+        None,
+        description="also compute and store each line's low and high, for the results' energy_wh_low, "
+        "energy_wh_high, ... metrics (about a quarter slower: bench/batch.py)",
+    )
 
 
 class ResultsQuery(BaseModel):

@@ -225,6 +225,12 @@ class ImpactRequest(BaseModel):
 
 class ImpactQuery(BaseModel):
     debug: bool | None = Field(None, description="Return debug information")
+    ranges: bool | None = Field(
+        None,
+        description="Add each row's and the totals' low and high (total_impact_low/high, total_*_low/high): every "
+        "ranged catalog figure at the end that lowers, then raises, the estimate. Not in the Scope3 spec: "
+        "its client rejects the extra fields, so they come only when asked for.",
+    )
 
 
 class ImpactMetrics(BaseModel):
@@ -269,6 +275,8 @@ class ModeledRow(BaseModel):
     training_impact: ImpactMetrics | None = None
     fine_tuning_impact: ImpactMetrics | None = None
     total_impact: ImpactMetrics
+    total_impact_low: ImpactMetrics | None = None  # ?ranges=true only
+    total_impact_high: ImpactMetrics | None = None
     debug: DebugInfo | None = None
     error: Error | None = None
 
@@ -280,4 +288,11 @@ class ImpactResponse(BaseModel):
     total_energy_wh: float | None = None
     total_gco2e: float | None = None
     total_mlh2o: float | None = None
+    # ?ranges=true only
+    total_energy_wh_low: float | None = None
+    total_energy_wh_high: float | None = None
+    total_gco2e_low: float | None = None
+    total_gco2e_high: float | None = None
+    total_mlh2o_low: float | None = None
+    total_mlh2o_high: float | None = None
     has_errors: bool

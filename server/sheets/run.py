@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from server.pipeline.fields import FieldError
-from server.pipeline.metrics import row_reader
+from server.pipeline.metrics import needs_ranges, row_reader
 from server.pipeline.run import Pipeline, estimate_groups
 from server.sheets.errors import validation_message
 from server.sheets.lines import Fragment, Line
@@ -46,11 +46,12 @@ def estimate_lines(
         group[1].append((line.input_tokens, line.output_tokens))
 
     row_of = row_reader(columns)
+    ranges = needs_ranges(columns)
     as_fields = (
         ({name: value for fragment in fields if fragment is not None for name, value in fragment}, indices, counts)
         for fields, (indices, counts) in groups.items()
     )
-    for values, indices, outcome in estimate_groups(pipeline, as_fields):
+    for values, indices, outcome in estimate_groups(pipeline, as_fields, ranges=ranges):
         if isinstance(outcome, ValidationError):
             message = validation_message(outcome, values, table_form=table_form)
             for index in indices:
@@ -62,5 +63,5 @@ def estimate_lines(
                 out[index] = error_row(result.error.message, width)
                 failed += 1
                 continue
-            out[index] = row_of(result.inference, result.training)
+            out[index] = row_of(result.inference, result.training, result.inference_low, result.inference_high)
     return out, failed
