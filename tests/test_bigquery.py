@@ -137,3 +137,34 @@ def test_bad_envelopes_are_400_with_a_short_error_message(client: FlaskClient, b
     assert response.status_code == 400
     message = response.get_json()["errorMessage"]
     assert message and len(response.data) < 1024
+
+
+def test_the_references_9_argument_example_is_the_documented_short_form(client: FlaskClient) -> None:
+    """The spec's example call: model, time, cloud region, country, region, task, input and output tokens, null."""
+    example = ["gpt-4-turbo", "2024-03-15T10:30:00Z", "us-central1", "US", "CA", "text-generation", 100, 50, None]
+    (short,) = replies(client, [example])
+    full = call(
+        model_id="gpt-4-turbo",
+        utc_datetime="2024-03-15T10:30:00Z",
+        cloud_region="us-central1",
+        country="US",
+        region="CA",
+        task="text-generation",
+        input_tokens=100,
+        output_tokens=50,
+    )
+    assert short == replies(client, [full])[0]
+    assert short["usage_energy_wh"] > 0 and "error" not in short
+    # Its ninth argument is input_images, the next field of the full order.
+    with_image = replies(client, [[*example[:8], '["1024x1024"]']])[0]
+    assert with_image["usage_energy_wh"] > short["usage_energy_wh"]
+
+
+@pytest.mark.parametrize("length", [8, 10, 16, 22])
+def test_other_lengths_are_refused_naming_both_forms(client: FlaskClient, length: int) -> None:
+    response = bq(client, [[None] * length])
+    assert response.status_code == 400
+    message = response.get_json()["errorMessage"]
+    assert f"calls[0]: {length} arguments; expected 17 to 21 arguments in the order model_id," in message
+    assert "or the reference's short form of 9: model_id, utc_datetime, cloud_region" in message
+    assert len(message) <= 900

@@ -27,6 +27,7 @@ from server.schemas.bigquery import (
     MAX_ARGUMENTS,
     MAX_CALLS,
     MIN_ARGUMENTS,
+    SHORT_CALL_LENGTH,
     BigQueryError,
     BigQueryRequest,
     BigQueryResponse,
@@ -60,6 +61,26 @@ CALL_ARGUMENTS = (
     "input_audio_seconds",
     "input_steps",
 )
+# The short form: the reference spec's example call sends 9 arguments, ["gpt-4-turbo", "2024-03-15T10:30:00Z",
+# "us-central1", "US", "CA", "text-generation", 100, 50, null], while its text names the 21 above. Read as the
+# full order with the fields such a call leaves out dropped: the example's values fall on model_id,
+# request_time, cloud_region, country, region, task, input_tokens and output_tokens in that order, and the ninth
+# is the next field of the full order, input_images.
+SHORT_CALL_ARGUMENTS = (
+    "model_id",
+    "utc_datetime",
+    "cloud_region",
+    "country",
+    "region",
+    "task",
+    "input_tokens",
+    "output_tokens",
+    "input_images",
+)
+_EXPECTED_FORMS = (
+    f"{MIN_ARGUMENTS} to {MAX_ARGUMENTS} arguments in the order {', '.join(CALL_ARGUMENTS)}, or the reference's "
+    f"short form of {SHORT_CALL_LENGTH}: {', '.join(SHORT_CALL_ARGUMENTS)}"
+)
 ERROR_MESSAGE_MAX = 900  # BigQuery shows errorMessage; keep it under 1 KB
 
 
@@ -71,7 +92,8 @@ def call_to_row(call: list[Any]) -> dict[str, Any]:
     """The call's arguments as row fields, each by its field's rule (`server.pipeline.fields`, as a Sheets cell);
     `FieldError` for the first that cannot be one."""
     row: dict[str, Any] = {}
-    for name, value in zip(CALL_ARGUMENTS, call, strict=False):
+    names = SHORT_CALL_ARGUMENTS if len(call) == SHORT_CALL_LENGTH else CALL_ARGUMENTS
+    for name, value in zip(names, call, strict=False):
         if not is_blank(value):
             row[name] = field_value(name, value)
     return row
@@ -128,11 +150,11 @@ def envelope_calls(body: Any) -> list[list[Any]]:
     if context is not None and not isinstance(context, dict):
         raise EnvelopeError("'userDefinedContext' must be an object")
     for index, call in enumerate(calls):
-        if not isinstance(call, list) or not MIN_ARGUMENTS <= len(call) <= MAX_ARGUMENTS:
-            raise EnvelopeError(
-                f"calls[{index}]: expected a list of {MIN_ARGUMENTS} to {MAX_ARGUMENTS} arguments in the order "
-                + ", ".join(CALL_ARGUMENTS)
-            )
+        if not isinstance(call, list) or not (
+            MIN_ARGUMENTS <= len(call) <= MAX_ARGUMENTS or len(call) == SHORT_CALL_LENGTH
+        ):
+            given = f"{len(call)} arguments" if isinstance(call, list) else "not a list"
+            raise EnvelopeError(f"calls[{index}]: {given}; expected {_EXPECTED_FORMS}")
     return calls
 
 

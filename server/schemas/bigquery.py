@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 MIN_ARGUMENTS, MAX_ARGUMENTS, MAX_CALLS = 17, 21, 1000
+# The reference's own example call has 9 arguments (server/api/bigquery.py SHORT_CALL_ARGUMENTS).
+SHORT_CALL_LENGTH = 9
 
-Call = Annotated[list[Any], Field(min_length=MIN_ARGUMENTS, max_length=MAX_ARGUMENTS)]
+Call = Annotated[list[Any], Field(min_length=SHORT_CALL_LENGTH, max_length=MAX_ARGUMENTS)]
 
 
 class BigQueryRequest(BaseModel):
