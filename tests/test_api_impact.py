@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from server.schemas.impact import ImpactResponse
-from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW
+from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_DATACENTER, REFERENCE_IMPACT_ROW
 
 METRICS = (
     "usage_energy_wh",
@@ -40,6 +40,7 @@ def assert_estimated(row: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("row", [*QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW], ids=lambda r: str(r)[:60])
 def test_flat_seed_rows(client: FlaskClient, row: dict[str, Any]) -> None:
+    client.post("/datacenter", json=REFERENCE_DATACENTER)  # 201, or 409 when an earlier test saved it
     body = post(client, [row])
     assert body["has_errors"] is False
     assert_estimated(body["rows"][0])
@@ -224,3 +225,16 @@ def test_empty_request_is_fine(client: FlaskClient) -> None:
         "total_mlh2o": 0.0,
         "has_errors": False,
     }
+
+
+def test_the_reference_rows_placeholder_datacenter_is_its_error_until_it_exists(tmp_path: Any) -> None:
+    from server.app import create_app
+    from tests.conftest import ADMIN_KEY, authorized, settings_for_tests
+
+    app = create_app(settings_for_tests(f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
+    client = authorized(app.test_client(), ADMIN_KEY)
+    row = post(client, [REFERENCE_IMPACT_ROW])["rows"][0]
+    assert row["error"]["code"] == "UNKNOWN_DATACENTER" and row["error"]["details"]["field"] == "datacenter_id"
+    assert client.post("/datacenter", json=REFERENCE_DATACENTER).status_code == 201
+    assert_estimated(post(client, [REFERENCE_IMPACT_ROW])["rows"][0])
+    app.extensions["services"].db.dispose()

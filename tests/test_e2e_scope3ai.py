@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from scope3ai.api.client import Client
 from scope3ai.api.typesgen import ImpactBigQueryResponse, ImpactResponse, Model
 
 from tests.conftest import ADMIN_KEY, GunicornServer
-from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_IMPACT_ROW
+from tests.seed_examples import QUICKSTART_V0_ROWS, QUICKSTART_V1_ROWS, REFERENCE_DATACENTER, REFERENCE_IMPACT_ROW
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def scope3(server: GunicornServer) -> Client:
+    # The reference row's datacenter (tests/seed_examples.py): 201, or 409 when another module saved it.
+    saved = httpx.post(
+        f"{server.url}/datacenter", json=REFERENCE_DATACENTER, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
+    assert saved.status_code in (201, 409), saved.text
     return Client(api_key=ADMIN_KEY, api_url=server.url)
 
 

@@ -36,6 +36,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("catalog.get_gpu", "GET"): ("/gpu/h100", None),
     ("catalog.list_nodes", "GET"): ("/node", None),
     ("catalog.get_node", "GET"): ("/node/aws:p4d.24xlarge", None),
+    ("catalog.list_datacenters", "GET"): ("/datacenter", None),
+    ("catalog.get_datacenter", "GET"): ("/datacenter/aws-us-east-1", None),
 }
 REFUSED = {
     ("catalog.create_model", "POST"),
@@ -49,6 +51,9 @@ REFUSED = {
     ("catalog.create_node", "POST"),
     ("catalog.update_node", "PUT"),
     ("catalog.delete_node", "DELETE"),
+    ("catalog.create_datacenter", "POST"),
+    ("catalog.update_datacenter", "PUT"),
+    ("catalog.delete_datacenter", "DELETE"),
     ("batch.submit", "POST"),
     ("batch.get_task", "GET"),
     ("batch.task_results", "GET"),

@@ -25,14 +25,15 @@ from sqlalchemy.orm import Session
 
 from server.accounts.keys import Principal
 from server.accounts.views import CatalogViews
-from server.catalog.custom import EntryError, SavedEntry, gpu_entry, model_entry, node_entry
+from server.catalog.custom import EntryError, SavedEntry, datacenter_entry, gpu_entry, model_entry, node_entry
 from server.catalog.names import close_matches, did_you_mean, norm
-from server.catalog.store import Catalog, CatalogGpu, CatalogModel, CatalogNode
+from server.catalog.store import Catalog, CatalogDatacenter, CatalogGpu, CatalogModel, CatalogNode
 from server.db import entries
 from server.db.tables import GLOBAL_CUSTOMER_ID, CatalogEntry
 
-Found = CatalogModel | CatalogGpu | CatalogNode
-KIND_TABLES = {"model": "models", "gpu": "gpus", "node": "nodes"}  # the Catalog attribute holding each kind
+Found = CatalogModel | CatalogGpu | CatalogNode | CatalogDatacenter
+# The Catalog attribute holding each kind.
+KIND_TABLES = {"model": "models", "gpu": "gpus", "node": "nodes", "datacenter": "datacenters"}
 ADMIN_ONLY_NODE_FIELDS = ("cloud_instance_id", "managed_service_id")
 
 
@@ -81,6 +82,9 @@ class CatalogEditor:
         if kind == "gpu":
             found = catalog.gpus.get(asked) or catalog.find_gpu(asked)
             suggestions = [] if found else close_matches(asked, catalog.gpu_keys)
+        elif kind == "datacenter":
+            found = catalog.find_datacenter(asked)
+            suggestions = [] if found else close_matches(asked, catalog.datacenter_keys)
         else:
             found = catalog.find_node(asked)
             suggestions = [] if found else catalog.suggest_nodes(asked)
@@ -127,6 +131,11 @@ class CatalogEditor:
         self._may_change(kind, found)
         if kind == "node":
             self._check_node_permissions(changes)
+        if isinstance(found, CatalogDatacenter) and found.row.locked and changes != {"locked": False}:
+            raise NotAllowed(
+                f"datacenter '{found.row.id}' is locked: unlock it first (PUT {{\"locked\": false}})",
+                reason="locked",
+            )
         with self._writing() as session:
             row = self._saved_row(session, kind, found)
             data = {**(row.data or {}), **changes}
@@ -138,6 +147,8 @@ class CatalogEditor:
         """Delete an entry; `Duplicate` (reason `in_use`) while other entries use it."""
         found = self.find(kind, asked)
         self._may_change(kind, found)
+        if isinstance(found, CatalogDatacenter) and found.row.locked:
+            raise NotAllowed(f"datacenter '{found.row.id}' is locked: unlock it before deleting it", reason="locked")
         shipped = getattr(self.views.shipped, KIND_TABLES[kind])
         with self._writing() as session:
             users = self._users(session, kind, found)
@@ -220,6 +231,8 @@ class CatalogEditor:
         """Ids of the entries that use this one (and so keep it from being deleted)."""
         if kind == "model" and isinstance(found, CatalogModel):
             return entries.models_based_on(session, [found.row.id, *found.row.aliases])
+        if kind == "datacenter":
+            return []  # rows name a datacenter; no entry refers to one
         if kind == "gpu":
             shipped_users = [n.row.id for n in self.catalog.nodes.values() if n.row.gpu_id == found.row.id]
             return sorted(set(shipped_users) | set(entries.nodes_using_gpu(session, found.row.id)))
@@ -259,6 +272,9 @@ class CatalogEditor:
                 return model_entry(saved, self.catalog).wire
             if row.kind == "gpu":
                 return gpu_entry(saved).wire
+            if row.kind == "datacenter":
+                _check_datacenter(data, self.catalog)
+                return datacenter_entry(saved).wire
             _check_node(data, self.catalog)
             return node_entry(saved).wire
         except EntryError as exc:
@@ -297,6 +313,18 @@ def _check_node(data: dict[str, Any], catalog: Catalog) -> None:
     service_id = data.get("managed_service_id")
     if service_id and catalog.find_service(service_id) is None:
         raise EntryError(f"managed_service_id: unknown managed service '{service_id}'", "managed_service_id")
+
+
+def _check_datacenter(data: dict[str, Any], catalog: Catalog) -> None:
+    country = data.get("country")
+    if country and country not in catalog.countries:
+        hint = did_you_mean(close_matches(str(country), {c.lower(): c for c in catalog.countries}))
+        raise EntryError(f"country: no grid data for '{country}'{hint}", "country")
+    if data.get("region_code") and not country:
+        raise EntryError("region_code: needs country (e.g. country US, region_code NY)", "region_code")
+    cloud_id = data.get("cloud_id")
+    if cloud_id and cloud_id not in catalog.clouds:
+        raise EntryError(f"cloud_id: unknown cloud '{cloud_id}' (known: {', '.join(catalog.clouds)})", "cloud_id")
 
 
 def global_catalog(views: CatalogViews) -> Catalog:

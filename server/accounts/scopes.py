@@ -21,6 +21,8 @@ ESTIMATE_ALLOWED = frozenset(
         ("catalog.get_gpu", "GET"),
         ("catalog.list_nodes", "GET"),
         ("catalog.get_node", "GET"),
+        ("catalog.list_datacenters", "GET"),
+        ("catalog.get_datacenter", "GET"),
     }
 )
 

@@ -1,4 +1,4 @@
-"""/model, /gpu, /node: list and read what the caller sees; create, change and delete entries.
+"""/model, /gpu, /node, /datacenter: list and read what the caller sees; create, change and delete entries.
 
 HTTP only: the rules of who may change what, and the shadow rows of an admin's change to a shipped entry, live in
 `server.accounts.editing`; its domain errors become 400, 403, 404 and 409 here.
@@ -30,6 +30,10 @@ from server.errors import (
 from server.schemas.catalog import (
     GPU,
     AliasRequest,
+    Datacenter,
+    DatacenterCreate,
+    DatacenterResponse,
+    DatacenterUpdate,
     GPUCreate,
     GPUResponse,
     GPUUpdate,
@@ -59,6 +63,8 @@ NODE_ID = {"node_id": "the node's id, or cloud:instance (aws:p4d.24xlarge)"}
 MODEL_EXAMPLE = {"model_id": "llama_31_8b"}
 GPU_EXAMPLE = {"gpu_id": "h100"}
 NODE_EXAMPLE = {"node_id": "aws-p4d-24xlarge"}
+DATACENTER_ID = {"datacenter_id": "the datacenter's id"}
+DATACENTER_EXAMPLE = {"datacenter_id": "aws-us-east-1"}
 EDIT_ERRORS: dict[type[EditError], type[ApiError]] = {
     InvalidEntry: BadRequest,
     NotAllowed: Forbidden,
@@ -293,4 +299,71 @@ def update_node(node_id: str) -> Response:
 )
 def delete_node(node_id: str) -> Response:
     _editor().delete("node", node_id)
+    return Response(status=204)
+
+
+# --- datacenters ----------------------------------------------------------------------------------------
+
+
+def _datacenter_wire(wire: dict[str, Any]) -> dict[str, Any]:
+    """A datacenter as the caller may see it: `customer_id` is shown to admins only (the spec's rule)."""
+    if current_principal().is_admin:
+        return wire
+    return {key: value for key, value in wire.items() if key != "customer_id"}
+
+
+@bp.get("/datacenter")
+@documented("List datacenters", query=PageQuery, replies={200: _listed(DatacenterResponse, "List datacenters")})
+def list_datacenters() -> Response:
+    return _page("datacenters", [_datacenter_wire(d.wire) for d in current_catalog().datacenters.values()])
+
+
+@bp.get("/datacenter/<datacenter_id>")
+@documented(
+    "Get a datacenter",
+    path=DATACENTER_ID,
+    examples=DATACENTER_EXAMPLE,
+    replies={200: Reply("A datacenter", Datacenter)},
+    errors=(404,),
+)
+def get_datacenter(datacenter_id: str) -> Response:
+    return json_response(_datacenter_wire(_editor().find("datacenter", datacenter_id).wire))
+
+
+@bp.post("/datacenter")
+@documented(
+    "Save a datacenter (an admin's is global, a customer's their own)",
+    body=DatacenterCreate,
+    replies={201: Reply("The saved datacenter", Datacenter)},
+    errors=WRITE_ERRORS,
+)
+def create_datacenter() -> Response:
+    saved = _editor().create("datacenter", _set_fields(_body(DatacenterCreate)))
+    return json_response(_datacenter_wire(saved), 201)
+
+
+@bp.put("/datacenter/<datacenter_id>")
+@documented(
+    'Change a datacenter (the fields sent); a locked one takes only {"locked": false}',
+    path=DATACENTER_ID,
+    examples=DATACENTER_EXAMPLE,
+    body=DatacenterUpdate,
+    replies={200: Reply("The changed datacenter", Datacenter)},
+    errors=(404, *WRITE_ERRORS),
+)
+def update_datacenter(datacenter_id: str) -> Response:
+    body = _body(DatacenterUpdate)
+    return json_response(_datacenter_wire(_editor().update("datacenter", datacenter_id, _set_fields(body))))
+
+
+@bp.delete("/datacenter/<datacenter_id>")
+@documented(
+    "Delete a datacenter (not a locked one)",
+    path=DATACENTER_ID,
+    examples=DATACENTER_EXAMPLE,
+    replies={204: "Deleted"},
+    errors=(404, *WRITE_ERRORS),
+)
+def delete_datacenter(datacenter_id: str) -> Response:
+    _editor().delete("datacenter", datacenter_id)
     return Response(status=204)

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.catalog.rows import GpuRow, ModelRow, NodeRow, Row
+from server.catalog.rows import DatacenterRow, GpuRow, ModelRow, NodeRow, Row
 from server.catalog.store import (
     GPU_WIRE_FIELDS,
     MODEL_WIRE_FIELDS,
     NODE_WIRE_FIELDS,
     Catalog,
+    CatalogDatacenter,
     CatalogGpu,
     CatalogModel,
     CatalogNode,
+    datacenter_wire,
     gpu_spec,
     model_spec,
     training_spec,
@@ -52,7 +54,7 @@ INHERITED_MODEL_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class SavedEntry:
-    kind: str  # model | gpu | node
+    kind: str  # model | gpu | node | datacenter
     entry_id: str
     customer_id: int
     created_by: str
@@ -151,6 +153,15 @@ def node_entry(entry: SavedEntry) -> CatalogNode:
     return CatalogNode(row, _wire(entry, row.model_dump(), NODE_WIRE_FIELDS))
 
 
+def datacenter_entry(entry: SavedEntry) -> CatalogDatacenter:
+    """A saved datacenter: the spec's fields (its `location` as lat/lng) and ours (country, region, WUE, cloud)."""
+    data = dict(entry.data or {})
+    location = data.pop("location", None) or {}
+    fields = _row_fields(data, DatacenterRow) | {k: location[k] for k in ("lat", "lng") if k in location}
+    row = DatacenterRow(id=entry.entry_id, **fields, **_source(entry, data))
+    return CatalogDatacenter(row, _wire(entry, {}, ()) | datacenter_wire(row))
+
+
 def apply_entries(base: Catalog, entries: list[SavedEntry]) -> Catalog:
     """`base` with these saved entries laid over it: GPUs first, then models and nodes that may use them.
 
@@ -168,4 +179,5 @@ def apply_entries(base: Catalog, entries: list[SavedEntry]) -> Catalog:
             except EntryError:
                 continue
     nodes = [node_entry(e) for e in entries if e.kind == "node" and e.data is not None]
-    return with_gpus.with_entries(models=models, nodes=nodes)
+    datacenters = [datacenter_entry(e) for e in entries if e.kind == "datacenter" and e.data is not None]
+    return with_gpus.with_entries(models=models, nodes=nodes, datacenters=datacenters)

@@ -125,6 +125,31 @@ class CloudRow(Row):
     default_cloud_region: OptStr = None
 
 
+class DatacenterRow(Row):
+    """A site requests run in (the Scope3 API's `Datacenter`): its PUE, on-site water, grid and place.
+
+    The shipped ones are the sites behind the cloud regions (`store.shipped_datacenters`); accounts save their own.
+    `country` / `region_code` / `wue_l_per_kwh` go beyond the spec's fields: the place gives the grid (when
+    `gco2e_per_kwh` is blank) and the water of its electricity.
+    """
+
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    description: OptStr = None
+    lat: Annotated[Annotated[float, Field(ge=-90, le=90)] | None, BeforeValidator(_blank_to_none)] = None
+    lng: Annotated[Annotated[float, Field(ge=-180, le=180)] | None, BeforeValidator(_blank_to_none)] = None
+    pue: Annotated[Annotated[float, Field(ge=1, le=3)] | None, BeforeValidator(_blank_to_none)] = None
+    wue_l_per_kwh: Annotated[Annotated[float, Field(ge=0, le=20)] | None, BeforeValidator(_blank_to_none)] = None
+    gco2e_per_kwh: OptGridIntensity = None
+    embodied_water_l: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
+    embodied_emissions_kgco2e: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
+    country: Annotated[Country | None, BeforeValidator(_blank_to_none)] = None
+    region_code: RegionCode = None
+    cloud_id: OptStr = None
+    cloud_region: OptStr = None
+    locked: bool = False
+
+
 class CloudRegionRow(Row):
     cloud_id: str
     region: str

@@ -17,6 +17,7 @@ from server.catalog.names import close_matches, derived_spellings, family_key, n
 from server.catalog.rows import (
     CloudRegionRow,
     CloudRow,
+    DatacenterRow,
     GpuRow,
     GridIntensityRow,
     GridWaterRow,
@@ -65,6 +66,67 @@ class CatalogGpu:
 class CatalogNode:
     row: NodeRow
     wire: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogDatacenter:
+    row: DatacenterRow
+    wire: dict[str, Any]
+
+
+# The spec's `Datacenter` fields a row shows (besides location, customer_id and the stamps), then ours.
+DATACENTER_WIRE_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "embodied_water_l",
+    "embodied_emissions_kgco2e",
+    "pue",
+    "gco2e_per_kwh",
+    "locked",
+    "country",
+    "region_code",
+    "wue_l_per_kwh",
+    "cloud_id",
+    "cloud_region",
+)
+
+
+def datacenter_wire(row: DatacenterRow) -> dict[str, Any]:
+    wire = {name: getattr(row, name) for name in DATACENTER_WIRE_FIELDS if getattr(row, name) is not None}
+    if row.lat is not None and row.lng is not None:
+        wire["location"] = {"lat": row.lat, "lng": row.lng}
+    return wire
+
+
+def shipped_datacenters(regions: Iterable[CloudRegionRow], clouds: dict[str, CloudRow]) -> list[DatacenterRow]:
+    """The sites behind the catalog's cloud regions, one per region (`aws-us-east-1`): the region's published PUE
+    where the provider gives one, else its fleet's; the fleet's WUE; the provider's own grid figure for the
+    region where it publishes one, else (blank) the grid of the region's place. Each row cites both rows' sources."""
+    out = []
+    for region in regions:
+        cloud = clouds.get(region.cloud_id)
+        if cloud is None:
+            continue
+        place = f" ({region.city})" if region.city else ""
+        out.append(
+            DatacenterRow(
+                id=f"{region.cloud_id}-{region.region}",
+                name=f"{cloud.name} {region.region}{place}"[:100],
+                description=f"the data centres of {cloud.name}'s {region.region} region",
+                pue=region.pue or cloud.pue,
+                wue_l_per_kwh=cloud.wue_l_per_kwh,
+                gco2e_per_kwh=region.gco2e_per_kwh,
+                country=region.country,
+                region_code=region.region_code,
+                cloud_id=region.cloud_id,
+                cloud_region=region.region,
+                locked=True,
+                source=f"region: {region.source} | fleet PUE and WUE: {cloud.source}",
+                as_of=max(region.as_of, cloud.as_of),
+            )
+        )
+    return out
 
 
 def model_spec(row: ModelRow) -> ModelSpec:
@@ -146,7 +208,7 @@ NODE_WIRE_FIELDS = (
 )
 
 
-def _catalog_wire(row: ModelRow | GpuRow | NodeRow, fields: tuple[str, ...]) -> dict[str, Any]:
+def _catalog_wire(row: ModelRow | GpuRow | NodeRow | DatacenterRow, fields: tuple[str, ...]) -> dict[str, Any]:
     """A global entry as the spec shows it: its set fields, owned by the catalog, stamped with its `as_of`."""
     stamp = as_of_datetime(row.as_of).isoformat().replace("+00:00", "Z")
     wire = {name: getattr(row, name) for name in fields if getattr(row, name) is not None}
@@ -201,9 +263,15 @@ class Catalog:
         self.services = {row.id: row for row in read_rows(catalog_dir / "managed_services.csv", ManagedServiceRow)}
         self.service_keys = {norm(sid): sid for sid in self.services}
         self.regions: dict[str, CloudRegionRow] = {}
-        for region_row in read_rows(catalog_dir / "cloud_regions.csv", CloudRegionRow):
+        region_rows = read_rows(catalog_dir / "cloud_regions.csv", CloudRegionRow)
+        for region_row in region_rows:
             self.regions.setdefault(norm(region_row.region), region_row)
             self.regions[norm(region_row.cloud_id + region_row.region)] = region_row
+        self.datacenters: dict[str, CatalogDatacenter] = {}
+        for datacenter_row in shipped_datacenters(region_rows, self.clouds):
+            wire = _catalog_wire(datacenter_row, ()) | datacenter_wire(datacenter_row)
+            self.datacenters[datacenter_row.id] = CatalogDatacenter(datacenter_row, wire)
+        self._index_datacenters()
 
         grid: dict[tuple[str, str | None], list[tuple[int, float]]] = {}
         for grid_row in read_rows(catalog_dir / "grid_intensity.csv", GridIntensityRow):
@@ -258,6 +326,7 @@ class Catalog:
         models: Iterable[CatalogModel] = (),
         gpus: Iterable[CatalogGpu] = (),
         nodes: Iterable[CatalogNode] = (),
+        datacenters: Iterable[CatalogDatacenter] = (),
         removed: Collection[tuple[str, str]] = (),
     ) -> Catalog:
         """A copy with entries added or replaced (same id) and `(kind, id)` entries removed; self is unchanged.
@@ -272,8 +341,18 @@ class Catalog:
         view.nodes = {k: v for k, v in self.nodes.items() if ("node", k) not in removed}
         view.nodes.update((n.row.id, n) for n in nodes)
         view.nodes = {k: n for k, n in view.nodes.items() if n.row.gpu_id in view.gpus}
+        view.datacenters = {k: v for k, v in self.datacenters.items() if ("datacenter", k) not in removed}
+        view.datacenters.update((d.row.id, d) for d in datacenters)
         view._index()
+        view._index_datacenters()
         return view
+
+    def _index_datacenters(self) -> None:
+        self.datacenter_keys = {norm(dc_id): dc_id for dc_id in self.datacenters}
+
+    def find_datacenter(self, spelling: str) -> CatalogDatacenter | None:
+        found = self.datacenter_keys.get(norm(spelling))
+        return self.datacenters[found] if found else None
 
     def _check_references(self) -> None:
         for node in self.nodes.values():

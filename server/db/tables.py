@@ -75,7 +75,7 @@ class CatalogEntry(Base):
     __table_args__ = (UniqueConstraint("kind", "entry_key", name="uq_catalog_entries_kind_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # model | gpu | node
+    kind: Mapped[str] = mapped_column(String(16))  # model | gpu | node | datacenter
     entry_id: Mapped[str] = mapped_column(String(200))
     entry_key: Mapped[str] = mapped_column(String(200))  # normalised id (names.norm)
     customer_id: Mapped[int] = mapped_column(Integer, index=True)

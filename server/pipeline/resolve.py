@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from server.catalog.names import close_matches, did_you_mean
+from server.catalog.names import close_matches, did_you_mean, norm
 from server.catalog.rows import ManagedServiceRow
-from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogModel, CatalogNode
+from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogDatacenter, CatalogModel, CatalogNode
 from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare
 from server.engine.constants import (
     BYTES_PER_PARAM,
@@ -46,6 +46,8 @@ class Resolved:
     # The same request with every ranged figure at its low-energy end, and at its high-energy end (`bounds`).
     prepared_low: Prepared | None = None
     prepared_high: Prepared | None = None
+    # The datacenter a row named and the figures it set, for debug.
+    site_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ def resolve_key(row: ImpactRow) -> tuple[Any, ...]:
         row.cloud_region,
         row.country,
         row.region,
+        row.datacenter_id,
         row.utc_datetime.year if row.utc_datetime else None,
         tuple(hosting.__dict__.values()) if hosting else None,
     )
@@ -222,8 +225,75 @@ def _country(catalog: Catalog, code: str, field: str) -> str:
     return upper
 
 
-def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[SiteSpec, str, str | None, float]:
-    """(site, country, region, gCO2e/kWh): explicit place, cloud region, service default, else world."""
+def resolve_datacenter(catalog: Catalog, row: ImpactRow) -> CatalogDatacenter:
+    assert row.datacenter_id is not None
+    found = catalog.find_datacenter(row.datacenter_id)
+    if found is None:
+        hint = did_you_mean(close_matches(row.datacenter_id, catalog.datacenter_keys))
+        raise RowError(
+            "UNKNOWN_DATACENTER",
+            f"unknown datacenter '{row.datacenter_id}'{hint}",
+            "datacenter_id",
+            reason="not in the catalog or the account's datacenters",
+        )
+    return found
+
+
+def _disagrees(field: str, asked: str, site: CatalogDatacenter, has: str) -> RowError:
+    return RowError(
+        "CONFLICTING_PLACE",
+        f"{field} '{asked}' disagrees with datacenter '{site.row.id}' ({has}): give one or the other",
+        field,
+    )
+
+
+def datacenter_site(
+    catalog: Catalog, row: ImpactRow, hosting: Hosting, site: CatalogDatacenter
+) -> tuple[SiteSpec, str, str | None, float, bool]:
+    """The site of a row that names its datacenter: the datacenter's PUE, on-site WUE, grid and place.
+
+    Precedence: the datacenter is the most specific statement of where the request ran, so its figures win over
+    the service's, the cloud's and the region's; its own `gco2e_per_kwh`, when given, over the grid of its place
+    (for any year). A `country`, `region` or `cloud_region` on the row must agree with the datacenter's own
+    (else that row's error); one it lacks (a saved datacenter with no country) the row may supply. What the
+    datacenter leaves blank comes from its cloud (PUE, WUE), else the industry average PUE and no on-site water.
+    """
+    d = site.row
+    country, region = d.country, d.region_code
+    if row.country:
+        asked = _country(catalog, row.country, "country")
+        if country is not None and asked != country:
+            raise _disagrees("country", row.country, site, f"in {country}")
+        asked_region = row.region.upper() if row.region else None
+        if country is not None and asked_region and region and asked_region != region:
+            raise _disagrees("region", row.region or "", site, f"in {country}-{region}")
+        country, region = asked, region or asked_region
+    elif row.region:
+        raise RowError("MISSING_COUNTRY", "region needs country (e.g. country US, region NY)", "country")
+    if row.cloud_region and d.cloud_region and norm(row.cloud_region) != norm(d.cloud_region):
+        raise _disagrees("cloud_region", row.cloud_region, site, f"region {d.cloud_region}")
+    country = country or WORLD
+    year = row.utc_datetime.year if row.utc_datetime else None
+    used_region, grid = catalog.grid_intensity(country, region, year)
+    own_grid = d.gco2e_per_kwh is not None
+    gco2e = d.gco2e_per_kwh if d.gco2e_per_kwh is not None else grid
+    cloud = catalog.clouds.get(d.cloud_id or "")
+    pue = d.pue or (cloud.pue if cloud else INDUSTRY_AVERAGE_PUE)
+    wue = d.wue_l_per_kwh if d.wue_l_per_kwh is not None else (cloud.wue_l_per_kwh if cloud else 0.0)
+    spec = SiteSpec(
+        pue=pue,
+        wue_l_per_kwh=wue,
+        gco2e_per_kwh=gco2e,
+        grid_water_l_per_kwh=catalog.grid_water.get(country, catalog.grid_water[WORLD]),
+    )
+    return spec, country, used_region, gco2e, own_grid
+
+
+def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[SiteSpec, str, str | None, float, bool]:
+    """(site, country, region, gCO2e/kWh, whether that figure is the site's own for every year): the row's
+    datacenter, else its explicit place, cloud region, service default, else world."""
+    if row.datacenter_id:
+        return datacenter_site(catalog, row, hosting, resolve_datacenter(catalog, row))
     year = row.utc_datetime.year if row.utc_datetime else None
     region_row = None
     provider_gco2e: float | None = None
@@ -260,7 +330,7 @@ def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[Si
         gco2e_per_kwh=gco2e,
         grid_water_l_per_kwh=catalog.grid_water.get(country, catalog.grid_water[WORLD]),
     )
-    return site, country, used_region, gco2e
+    return site, country, used_region, gco2e, False
 
 
 def _pue_wue(catalog: Catalog, hosting: Hosting, region_row: Any) -> tuple[float, float]:
@@ -317,14 +387,14 @@ def node_bounds(hosting: Hosting) -> tuple[NodeSpec, NodeSpec]:
 def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     model, note = resolve_model_explained(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    site, country, region, gco2e = resolve_site(catalog, row, hosting)
+    site, country, region, gco2e, own_grid = resolve_site(catalog, row, hosting)
     served = served_model(model, hosting.service)
     training, calibration = model.training, catalog.calibration
     prepared = prepare(model=served, node=hosting.node, site=site, training=training, calibration=calibration)
     # The low and the high: every ranged figure at the end that lowers, then raises, the estimate.
     models, nodes = model_bounds(model, served), node_bounds(hosting)
     year = row.utc_datetime.year if row.utc_datetime else None
-    grids = catalog.grid_intensity_range(country, region, year, gco2e)
+    grids = (gco2e, gco2e) if own_grid else catalog.grid_intensity_range(country, region, year, gco2e)
     low, high = (
         prepare(
             model=models[end],
@@ -335,4 +405,12 @@ def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
         )
         for end in (0, 1)
     )
-    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note, low, high)
+    site_note = None
+    if row.datacenter_id:
+        named = resolve_datacenter(catalog, row).row.id
+        grid = "its own figure" if own_grid else f"the grid of {country}{'-' + region if region else ''}"
+        site_note = (
+            f"datacenter {named}: PUE {site.pue:g}, on-site WUE {site.wue_l_per_kwh:g} L/kWh, "
+            f"{gco2e:g} gCO2e/kWh ({grid})"
+        )
+    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note, low, high, site_note)

@@ -206,9 +206,8 @@ def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> d
     node = dict(resolved.node_wire)
     node["gpu_count"] = p.gpu_count
     gpu_ms = result.gpu_energy_j * p.node_seconds_per_gpu_j * 1000.0
-    rule_steps = (
-        [{"description": resolved.model_note, "duration_ms": 0.0, "inferences": 1}] if resolved.model_note else []
-    )
+    notes = (resolved.model_note, resolved.site_note)
+    rule_steps = [{"description": note, "duration_ms": 0.0, "inferences": 1} for note in notes if note]
     # The spec's debug object has no field for it and the scope3ai client refuses unknown fields: a step says it.
     version_steps = (
         [{"description": f"methodology version {methodology}", "duration_ms": 0.0, "inferences": 1}]

@@ -80,6 +80,50 @@ class Node(BaseModel):
     created_by: str | None = None
 
 
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Annotated[float, Strict(), Field(ge=-90, le=90)]
+    lng: Annotated[float, Strict(), Field(ge=-180, le=180)]
+
+
+DatacenterId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+DatacenterName = Annotated[str, Field(min_length=1, max_length=100)]
+Pue = Annotated[float, Strict(), Field(ge=1, le=3)]
+GridIntensity = Annotated[float, Strict(), Field(ge=0, le=2000)]
+
+
+class Datacenter(BaseModel):
+    """The spec's `Datacenter`, plus the place and on-site water an estimate needs (country, region_code, WUE)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="either custom or predefined")
+    name: DatacenterName
+    description: str | None = None
+    location: Location | None = None
+    embodied_water_l: Annotated[float, Field(ge=0)] | None = None
+    embodied_emissions_kgco2e: Annotated[float, Field(ge=0)] | None = None
+    pue: Annotated[float, Field(ge=1, le=3)] | None = None
+    gco2e_per_kwh: Annotated[float, Field(ge=0, le=2000)] | None = None
+    locked: bool = False
+    country: str | None = None
+    region_code: str | None = None
+    wue_l_per_kwh: float | None = None
+    cloud_id: str | None = None
+    cloud_region: str | None = None
+    customer_id: int | None = Field(None, description="shown to admins only")
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None = None
+
+
+class DatacenterResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    datacenters: Annotated[list[Datacenter], Field(max_length=PAGE_SIZE_MAX)]
+
+
 class ModelResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -230,3 +274,33 @@ class NodeCreate(NodeUpdate):
     gpu_id: str
     gpu_count: Annotated[int, Strict(), Field(ge=0, le=10000)]
     cpu_count: Annotated[int, Strict(), Field(ge=1, le=10000)]
+
+
+class DatacenterUpdate(Write):
+    name: DatacenterName | None = None
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    location: Location | None = None
+    embodied_water_l: NonNegative | None = None
+    embodied_emissions_kgco2e: NonNegative | None = None
+    pue: Pue | None = None
+    gco2e_per_kwh: GridIntensity | None = None
+    locked: Annotated[bool, Strict()] | None = None
+    # Beyond the spec's request: the place (for the grid, when gco2e_per_kwh is blank, and the water of the
+    # electricity), the on-site water and the cloud whose figures fill what is left blank.
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    region_code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    wue_l_per_kwh: Annotated[float, Strict(), Field(ge=0, le=20)] | None = None
+    cloud_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    cloud_region: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class DatacenterCreate(DatacenterUpdate):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id": "my-site", "name": "Our site", "pue": 1.5, "gco2e_per_kwh": 800, "country": "PL"}]
+        },
+    )
+
+    id: DatacenterId
+    name: DatacenterName

@@ -163,6 +163,28 @@ class ImpactRow(BaseModel):
         return data
 
 
+# Fields of a row that describe the request without changing its estimate: accepted, validated and carried
+# through (batch results and task objects keep `request_id` as the line's `key`), never silently read as figures.
+# Every other field changes the estimate or makes it the row's error (tests/test_field_audit.py holds both lists
+# to `ImpactRow.model_fields`; a new field must join one of them). README "What a row's fields do" lists them.
+METADATA_FIELDS: dict[str, str] = {
+    "request_duration_ms": "the caller's wall time: energy comes from the work (tokens, images), not the wait",
+    "processing_duration_ms": "the provider's processing time, as above",
+    "request_cost": "what the request cost; not an input to energy",
+    "currency": "the currency of request_cost",
+    "integration_source": "which SDK or integration sent the row",
+    "environment": "the caller's environment label (production, staging)",
+    "session_id": "the caller's session",
+    "trace_id": "the caller's trace",
+    "request_id": "the caller's request id (a batch line's key)",
+    "client_id": "the caller's client",
+    "project_id": "the caller's project",
+    "application_id": "the caller's application",
+    "model_used_id": "the provider's own spelling of the model that answered; the estimate uses model_id",
+    "base_url": "the endpoint the caller used; the hosting fields say where it ran",
+}
+
+
 # What a table's header row or a CSV file's columns may name: every flat field (`hosting` is an object).
 FLAT_FIELDS = frozenset(ImpactRow.model_fields) - {"hosting"}
 HEADER_ALIASES = {"model": "model_id"} | {old.lower(): new for old, new in LEGACY_NAMES.items()}
