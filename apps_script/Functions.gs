@@ -18,7 +18,8 @@
  *     "google-vertex", "openai"), a node id from the Nodes tab, or cloud:instance ("aws:p4d.24xlarge").
  *     Default: the model's usual service.
  * @param {string|Array<Array<string>>} location Optional. Where it ran: a country "FR", a country-region
- *     "US-NY", or a cloud region "us-east-1". Default: the hosting's region.
+ *     "US-NY", a cloud region "us-east-1", or a datacenter id ("aws-us-east-1", or one of your own). Default:
+ *     the hosting's region.
  * @param {string} metric Optional. Which columns: blank = energy_wh, gco2e, water_ml; one name (energy_wh,
  *     gco2e, water_ml, usage_gco2e, embodied_gco2e, usage_water_ml, embodied_water_ml, inference_energy_wh,
  *     inference_gco2e, inference_water_ml, training_energy_wh, training_gco2e, training_water_ml, and the

@@ -129,3 +129,30 @@ def test_unknown_ids_and_places_that_disagree_are_the_rows_error(client: FlaskCl
     service_pue = catalog.services[catalog.models["llama_31_8b"].row.default_service or ""].pue
     gcp_pue = catalog.clouds["gcp"].pue  # europe-west4 publishes no PUE of its own
     assert site["usage_energy_wh"] == pytest.approx(plain["usage_energy_wh"] / service_pue * gcp_pue, rel=1e-12)
+
+
+def test_sheets_location_takes_a_datacenter(app: Flask) -> None:
+    alice = keyed_client(app, "alice")
+    assert alice.post("/datacenter", json=SITE).status_code == 201
+    lines = [["llama_31_8b", 1000, 500, "coal-site"], ["llama_31_8b", 1000, 500, "aws-us-east-1"]]
+    lines += [["llama_31_8b", 1000, 500, "us-east-1"], ["llama_31_8b", 1000, 500, "PL"]]
+    table = [["model", "input_tokens", "output_tokens", "location"], *lines]
+    answer = alice.post("/v1/sheets/impact", json={"function": "SCOPE3_IMPACT_TABLE", "table": table}).get_json()
+    rows = [
+        {**ROW, "datacenter_id": "coal-site"},
+        {**ROW, "datacenter_id": "aws-us-east-1"},
+        {**ROW, "cloud_region": "us-east-1"},
+        {**ROW, "country": "PL"},
+    ]
+    expected = alice.post("/v1/impact", json={"rows": rows}).get_json()["rows"]
+    for got, want in zip(answer["values"], expected, strict=True):
+        total = want["total_impact"]
+        assert got[0] == total["usage_energy_wh"]
+        assert got[1] == total["usage_emissions_gco2e"] + total["embodied_emissions_gco2e"]
+    # Another account's datacenter is not a place it can name: read as a cloud region, and unknown.
+    bob = keyed_client(app, "bob")
+    table = [["model", "input_tokens", "output_tokens", "location"], ["llama_31_8b", 1, 1, "coal-site"]]
+    values = bob.post("/v1/sheets/impact", json={"function": "SCOPE3_IMPACT_TABLE", "table": table}).get_json()[
+        "values"
+    ]
+    assert str(values[0][0]).startswith("#ERROR unknown cloud region 'coal-site'")

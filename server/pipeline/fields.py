@@ -176,6 +176,16 @@ class Places:
         hint = did_you_mean(close_matches(spelled, catalog.service_keys) + catalog.suggest_nodes(spelled)[:2])
         return FieldError(field, f"{spelled!r} is not a managed service, node or cloud:instance{hint}")
 
+    def location(self, value: Any, field: str = "location") -> dict[str, str]:
+        """`location()`, and a datacenter's id (`aws-us-east-1`, an account's `our-site`): a country or
+        country-region spelling stays one, then a datacenter the caller sees wins over a cloud region's name."""
+        place = location(value, field)
+        if "cloud_region" in place and "cloud_id" not in place:
+            found = self.catalog.find_datacenter(place["cloud_region"])
+            if found is not None:
+                return {"datacenter_id": found.row.id}
+        return place
+
 
 FieldRule = Callable[[Any, str], Any]
 # The rule of each row field; a field not named here is text.

@@ -166,7 +166,7 @@ def _argument_converters(places: Places) -> dict[str, Converter]:
         "output_tokens": _token_converter("output_tokens"),
         "task": lambda value: (("task", cells.task(value)),),
         "hosting": lambda value: tuple(places.hosting(value).items()),
-        "location": lambda value: tuple(cells.location(value).items()),
+        "location": lambda value: tuple(places.location(value).items()),
     }
 
 
@@ -234,7 +234,7 @@ def _field_converter(field: str, places: Places) -> Converter:
     if field == "hosting":
         return lambda value: tuple(places.hosting(value).items())
     if field == "location":
-        return lambda value: tuple(cells.location(value).items())
+        return lambda value: tuple(places.location(value).items())
     convert: FieldConverter = cells.RULES.get(field, cells.text)
     return lambda value: ((field, convert(value, field)),)
 
