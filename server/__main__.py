@@ -119,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cover.add_argument("--csv", help="reference CSV (columns provider,name or name); default: installed EcoLogits")
     cover.add_argument("--fail-under", type=float, help="exit 1 when coverage (%%) is below this")
     cover.set_defaults(run=_catalog_coverage)
-    sync = commands.add_parser("sync-catalog", help="write the catalog into a spreadsheet's Models, GPUs, Nodes tabs")
+    sync = commands.add_parser(
+        "sync-catalog", help="write the catalog into a spreadsheet's Models, GPUs, Nodes, Datacenters tabs"
+    )
     add_sync_arguments(sync)
     worker = commands.add_parser("batch-worker", help="run the workers that estimate batch tasks (needs REDIS_URL)")
     worker.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")

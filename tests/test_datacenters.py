@@ -156,3 +156,17 @@ def test_sheets_location_takes_a_datacenter(app: Flask) -> None:
         "values"
     ]
     assert str(values[0][0]).startswith("#ERROR unknown cloud region 'coal-site'")
+
+
+def test_the_datacenters_tab_lists_what_the_caller_sees(app: Flask, catalog: Catalog) -> None:
+    from server.sync.columns import DATACENTER_COLUMNS
+
+    alice = keyed_client(app, "alice")
+    assert alice.post("/datacenter", json=SITE | {"location": {"lat": 50.3, "lng": 18.7}}).status_code == 201
+    values = alice.get("/v1/sheets/catalog/datacenters").get_json()["values"]
+    assert values[0] == list(DATACENTER_COLUMNS) and len(values) == len(catalog.datacenters) + 2
+    mine = dict(zip(DATACENTER_COLUMNS, values[-1], strict=True))
+    assert (mine["id"], mine["pue"], mine["lat"], mine["lng"], mine["country"]) == ("coal-site", 1.5, 50.3, 18.7, "PL")
+    shipped = dict(zip(DATACENTER_COLUMNS, values[1], strict=True))
+    assert shipped["locked"] is True and "region:" in shipped["source"]
+    assert len(keyed_client(app, "bob").get("/v1/sheets/catalog/datacenters").get_json()["values"]) == len(values) - 1

@@ -22,7 +22,7 @@ from server.catalog.store import Catalog
 from server.settings import SettingsError
 from server.sync.auth import SCOPES, connect
 from server.sync.cli import add_arguments, run_cli
-from server.sync.columns import GPU_COLUMNS, MODEL_COLUMNS, NODE_COLUMNS, TABS
+from server.sync.columns import DATACENTER_COLUMNS, GPU_COLUMNS, MODEL_COLUMNS, NODE_COLUMNS, TABS
 from server.sync.entries import CatalogEntries, global_entries
 from server.sync.errors import PermissionDenied, SpreadsheetNotFound, SyncError
 from server.sync.job import sync_catalog
@@ -107,9 +107,25 @@ def test_first_sync_creates_the_three_tabs_with_every_catalog_row(
 
     report = sync_catalog(gc, "book", entries, policy=FAST)
 
-    assert [s.title for s in standin.spreadsheets["book"].sheets] == ["My usage", "Models", "GPUs", "Nodes"]
-    sizes = {"Models": len(catalog.models), "GPUs": len(catalog.gpus), "Nodes": len(catalog.nodes)}
-    headers = {"Models": MODEL_COLUMNS, "GPUs": GPU_COLUMNS, "Nodes": NODE_COLUMNS}
+    assert [s.title for s in standin.spreadsheets["book"].sheets] == [
+        "My usage",
+        "Models",
+        "GPUs",
+        "Nodes",
+        "Datacenters",
+    ]
+    sizes = {
+        "Models": len(catalog.models),
+        "GPUs": len(catalog.gpus),
+        "Nodes": len(catalog.nodes),
+        "Datacenters": len(catalog.datacenters),
+    }
+    headers = {
+        "Models": MODEL_COLUMNS,
+        "GPUs": GPU_COLUMNS,
+        "Nodes": NODE_COLUMNS,
+        "Datacenters": DATACENTER_COLUMNS,
+    }
     for title, size in sizes.items():
         tab = standin.tab("book", title)
         values = tab.values()
@@ -131,6 +147,7 @@ def test_first_sync_creates_the_three_tabs_with_every_catalog_row(
     assert column(standin, "book", "Models", "id") == list(catalog.models)
     assert column(standin, "book", "GPUs", "id") == list(catalog.gpus)
     assert column(standin, "book", "Nodes", "id") == list(catalog.nodes)
+    assert column(standin, "book", "Datacenters", "id") == list(catalog.datacenters)
     assert standin.snapshot("book")[0] == users_tab_before
     assert report.spreadsheet_key == "book" and report.requests == 3
     assert [(t.title, t.rows, t.created, t.written, t.formatted) for t in report.tabs] == [
@@ -181,7 +198,7 @@ def test_second_sync_leaves_identical_content_and_only_reads(
     assert kinds(standin, mark) == ["metadata", "values_batch_get"]
     assert report.requests == 2 <= len(TABS)
     assert not report.changed
-    assert [(t.created, t.written, t.formatted) for t in report.tabs] == [(False, False, False)] * 3
+    assert [(t.created, t.written, t.formatted) for t in report.tabs] == [(False, False, False)] * 4
 
 
 def test_a_changed_catalog_rewrites_only_the_changed_tab_and_drops_stale_rows(
@@ -190,13 +207,20 @@ def test_a_changed_catalog_rewrites_only_the_changed_tab_and_drops_stale_rows(
     standin.create("book")
     sync_catalog(gc, "book", entries, policy=FAST)
     standin.tab("book", "GPUs").cells[(1, 2)] = "edited by hand"
-    fewer = CatalogEntries(models=entries.models[:-5], gpus=entries.gpus, nodes=entries.nodes)
+    fewer = CatalogEntries(
+        models=entries.models[:-5], gpus=entries.gpus, nodes=entries.nodes, datacenters=entries.datacenters
+    )
     mark = len(standin.log)
 
     report = sync_catalog(gc, "book", fewer, policy=FAST)
 
     assert kinds(standin, mark) == ["metadata", "values_batch_get", "batch_update", "values_batch_update"]
-    assert [(t.title, t.written) for t in report.tabs] == [("Models", True), ("GPUs", True), ("Nodes", False)]
+    assert [(t.title, t.written) for t in report.tabs] == [
+        ("Models", True),
+        ("GPUs", True),
+        ("Nodes", False),
+        ("Datacenters", False),
+    ]
     models = standin.tab("book", "Models")
     assert column(standin, "book", "Models", "id") == list(catalog.models)[:-5]
     assert models.rows == len(catalog.models) - 5 + 1
@@ -417,7 +441,13 @@ def test_cli_uses_application_default_credentials_without_a_key_file(
     assert run_cli(cli_args("--spreadsheet", "book"), adapter=standin.adapter()) == 0
     assert run_cli(cli_args("--spreadsheet", "locked"), adapter=standin.adapter()) == 1
     assert f"share the spreadsheet with {EMAIL}" in capsys.readouterr().err
-    assert [t.title for t in standin.spreadsheets["book"].sheets] == ["Sheet1", "Models", "GPUs", "Nodes"]
+    assert [t.title for t in standin.spreadsheets["book"].sheets] == [
+        "Sheet1",
+        "Models",
+        "GPUs",
+        "Nodes",
+        "Datacenters",
+    ]
 
 
 def test_cli_reports_unusable_credentials_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -439,7 +469,7 @@ def test_sync_catalog_help_documents_the_command(capsys: pytest.CaptureFixture[s
         "usage: python -m server sync-catalog",
         "--spreadsheet KEY",
         "--credentials FILE",
-        '"Models", "GPUs" and "Nodes"',
+        '"Models", "GPUs", "Nodes" and "Datacenters"',
         "service-account key (JSON)",
         "Application Default Credentials",
         "GOOGLE_APPLICATION_CREDENTIALS",
@@ -512,7 +542,7 @@ def test_one_failing_spreadsheet_does_not_stop_the_others(standin: SheetsStandin
     missing, locked, book = answer.get_json()["spreadsheets"]
     assert not missing["ok"] and "spreadsheet 'missing' not found" in missing["error"]
     assert not locked["ok"] and f"share the spreadsheet with {EMAIL} as an Editor" in locked["error"]
-    assert book["ok"] and [t["created"] for t in book["tabs"]] == [True, True, True]
+    assert book["ok"] and [t["created"] for t in book["tabs"]] == [True, True, True, True]
 
 
 def test_sync_settings_are_validated() -> None:

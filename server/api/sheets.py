@@ -4,8 +4,8 @@
 function returns: one row per line, numbers for a good line, blanks for a blank one, `#ERROR ...` text for a bad
 one, so one bad line never blanks the block. Lines run through the same pipeline as `/v1/impact`.
 
-`GET /v1/sheets/catalog/<tab>` answers the cells of the "Models", "GPUs" or "Nodes" tab the caller sees, in the
-columns the sync job writes (`server.sync.columns`), for the add-on's "Refresh Models tab".
+`GET /v1/sheets/catalog/<tab>` answers the cells of the "Models", "GPUs", "Nodes" or "Datacenters" tab the caller
+sees, in the columns the sync job writes (`server.sync.columns`), for the add-on's "Refresh Models tab".
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def sheets_impact() -> Response:
 @bp.get("/v1/sheets/catalog/<tab>")
 @documented(
     "Google Sheets: the cells of a catalog tab",
-    path={"tab": "models, gpus or nodes"},
+    path={"tab": "models, gpus, nodes or datacenters"},
     examples={"tab": "models"},
     replies={200: Reply("Header row, then entries", SheetsTableResponse)},
     errors=(404,),

@@ -1,4 +1,4 @@
-"""Catalog sync: the catalog entries a caller may see → gspread → tabs "Models", "GPUs" and "Nodes".
+"""Catalog sync: the catalog entries a caller may see → gspread → tabs "Models", "GPUs", "Nodes" and "Datacenters".
 
     from server.sync import connect, global_entries, sync_catalog
 

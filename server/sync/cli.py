@@ -1,4 +1,4 @@
-"""`python -m server sync-catalog`: write the catalog into a spreadsheet's Models, GPUs and Nodes tabs."""
+"""`python -m server sync-catalog`: write the catalog into a spreadsheet's Models, GPUs, Nodes and Datacenters tabs."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from server.settings import Settings
 
 DESCRIPTION = """\
-Write the model catalog into the tabs "Models", "GPUs" and "Nodes" of a Google spreadsheet: one row per entry,
-header row bold and frozen, a filter over each table, numbers as numbers. Missing tabs are created; the job owns
-those three tabs (edits there are overwritten) and leaves every other tab alone. A run with an unchanged catalog
+Write the model catalog into the tabs "Models", "GPUs", "Nodes" and "Datacenters" of a Google spreadsheet: one row
+per entry, header row bold and frozen, a filter over each table, numbers as numbers. Missing tabs are created; the
+job owns those four tabs (edits there are overwritten) and leaves every other tab alone. A run with an unchanged catalog
 only reads (2 requests). Rate limits (HTTP 429) and server errors (5xx) are retried with bounded exponential
 back-off; then the command fails with a message naming what failed.
 

@@ -1,4 +1,4 @@
-"""The columns of the "Models", "GPUs" and "Nodes" tabs, and how a wire dict becomes a row of cells.
+"""The columns of the "Models", "GPUs", "Nodes" and "Datacenters" tabs, and how a wire dict becomes a row of cells.
 
 A tab's header row is the wire field names, in the order below (stable: the Apps Script side and people's
 lookups may rely on it). Each column reads one key of the entry dict:
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from server.catalog.store import GPU_WIRE_FIELDS, NODE_WIRE_FIELDS
+from server.catalog.store import DATACENTER_WIRE_FIELDS, GPU_WIRE_FIELDS, NODE_WIRE_FIELDS
 
 Cell = str | int | float | bool
 
@@ -55,6 +55,8 @@ MODEL_COLUMNS: tuple[str, ...] = (
 )
 GPU_COLUMNS: tuple[str, ...] = (*GPU_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)  # source: sheet-only
 NODE_COLUMNS: tuple[str, ...] = (*NODE_WIRE_FIELDS, "source", *OWNERSHIP_COLUMNS)
+# A datacenter's `location` as two columns (lat, lng), then its source: sheet-only.
+DATACENTER_COLUMNS: tuple[str, ...] = (*DATACENTER_WIRE_FIELDS, "lat", "lng", "source", *OWNERSHIP_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("Models", MODEL_COLUMNS),
     TabSpec("GPUs", GPU_COLUMNS),
     TabSpec("Nodes", NODE_COLUMNS),
+    TabSpec("Datacenters", DATACENTER_COLUMNS),
 )
 
 

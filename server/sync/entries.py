@@ -19,14 +19,16 @@ WireDict = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class CatalogEntries:
-    """Three lists of wire dicts (`GET /model`, `/gpu`, `/node` items), each written in the order given."""
+    """Lists of wire dicts (`GET /model`, `/gpu`, `/node`, `/datacenter` items), each written in the order given."""
 
     models: Sequence[WireDict] = field(default_factory=list)
     gpus: Sequence[WireDict] = field(default_factory=list)
     nodes: Sequence[WireDict] = field(default_factory=list)
+    datacenters: Sequence[WireDict] = field(default_factory=list)
 
     def for_tab(self, title: str) -> Sequence[WireDict]:
-        return {"Models": self.models, "GPUs": self.gpus, "Nodes": self.nodes}[title]
+        tabs = {"Models": self.models, "GPUs": self.gpus, "Nodes": self.nodes, "Datacenters": self.datacenters}
+        return tabs[title]
 
 
 def global_entries(catalog: Catalog) -> CatalogEntries:
@@ -42,4 +44,7 @@ def global_entries(catalog: Catalog) -> CatalogEntries:
     ]
     gpus = [{**g.wire, "source": g.row.source} for g in catalog.gpus.values()]
     nodes = [{**n.wire, "source": n.row.source} for n in catalog.nodes.values()]
-    return CatalogEntries(models=models, gpus=gpus, nodes=nodes)
+    datacenters = [
+        {**d.wire, "lat": d.row.lat, "lng": d.row.lng, "source": d.row.source} for d in catalog.datacenters.values()
+    ]
+    return CatalogEntries(models=models, gpus=gpus, nodes=nodes, datacenters=datacenters)

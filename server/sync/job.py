@@ -1,4 +1,4 @@
-"""`sync_catalog`: write catalog entries into the tabs "Models", "GPUs" and "Nodes" of one spreadsheet.
+"""`sync_catalog`: write catalog entries into the tabs "Models", "GPUs", "Nodes" and "Datacenters" of one spreadsheet.
 
 The job owns those three tabs (edits there are overwritten) and never touches another tab. One run is:
 
