@@ -248,7 +248,7 @@ def _disagrees(field: str, asked: str, site: CatalogDatacenter, has: str) -> Row
 
 
 def datacenter_site(
-    catalog: Catalog, row: ImpactRow, hosting: Hosting, site: CatalogDatacenter
+    catalog: Catalog, row: ImpactRow, site: CatalogDatacenter
 ) -> tuple[SiteSpec, str, str | None, float, bool]:
     """The site of a row that names its datacenter: the datacenter's PUE, on-site WUE, grid and place.
 
@@ -280,20 +280,14 @@ def datacenter_site(
     cloud = catalog.clouds.get(d.cloud_id or "")
     pue = d.pue or (cloud.pue if cloud else INDUSTRY_AVERAGE_PUE)
     wue = d.wue_l_per_kwh if d.wue_l_per_kwh is not None else (cloud.wue_l_per_kwh if cloud else 0.0)
-    spec = SiteSpec(
-        pue=pue,
-        wue_l_per_kwh=wue,
-        gco2e_per_kwh=gco2e,
-        grid_water_l_per_kwh=catalog.grid_water.get(country, catalog.grid_water[WORLD]),
-    )
-    return spec, country, used_region, gco2e, own_grid
+    return _site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, own_grid
 
 
 def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[SiteSpec, str, str | None, float, bool]:
     """(site, country, region, gCO2e/kWh, whether that figure is the site's own for every year): the row's
     datacenter, else its explicit place, cloud region, service default, else world."""
     if row.datacenter_id:
-        return datacenter_site(catalog, row, hosting, resolve_datacenter(catalog, row))
+        return datacenter_site(catalog, row, resolve_datacenter(catalog, row))
     year = row.utc_datetime.year if row.utc_datetime else None
     region_row = None
     provider_gco2e: float | None = None
@@ -324,13 +318,17 @@ def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[Si
     if provider_gco2e is not None and year is None:
         gco2e = provider_gco2e
     pue, wue = _pue_wue(catalog, hosting, region_row)
-    site = SiteSpec(
+    return _site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, False
+
+
+def _site(catalog: Catalog, pue: float, wue: float, gco2e: float, country: str) -> SiteSpec:
+    """A site's figures, with the water consumed generating the electricity of its country (else the world's)."""
+    return SiteSpec(
         pue=pue,
         wue_l_per_kwh=wue,
         gco2e_per_kwh=gco2e,
         grid_water_l_per_kwh=catalog.grid_water.get(country, catalog.grid_water[WORLD]),
     )
-    return site, country, used_region, gco2e, False
 
 
 def _pue_wue(catalog: Catalog, hosting: Hosting, region_row: Any) -> tuple[float, float]:
