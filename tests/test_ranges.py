@@ -71,7 +71,8 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
         84.0 * gpus,
     )
     # The low is the engine's own answer at those figures, not a scaled copy of the central one.
-    for end, streams, utilization in ((result.prepared_low, 92.5, 0.9), (result.prepared_high, 84.0, 0.7)):
+    ends = ((result.prepared_low, 92.5, 0.9, 32.0), (result.prepared_high, 84.0, 0.7, 1.0))
+    for end, streams, utilization, diffusion_batch in ends:
         node = replace(hosting.node, streams_per_gpu=streams, average_utilization_rate=utilization)
         grid = end.usage_gco2e_per_gpu_j / end.usage_wh_per_gpu_j * 1000.0  # the year range of CN's grid
         expected = prepare(
@@ -79,7 +80,7 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
             node=node,
             site=replace(site, gco2e_per_kwh=grid),
             training=model.training,
-            calibration=catalog.calibration,
+            calibration=replace(catalog.calibration, diffusion_batch_size=diffusion_batch),
         )
         assert end == expected
 
@@ -207,3 +208,20 @@ def test_batch_results_read_the_stored_range_and_null_for_a_task_stored_before(c
     }
     before = wire_result("t", [1, "k", inference, training], metrics)["metrics"]
     assert before == {"energy_wh_low": None, "energy_wh": result.total.usage_energy_wh, "energy_wh_high": None}
+
+
+def test_a_diffusion_row_spans_the_batch_sizes_ml_energy_measured(catalog: Catalog) -> None:
+    """1 to 32 outputs per batch; energy per output goes as batch^diffusion_exp_batch (calibration.csv)."""
+    from server.engine.constants import DIFFUSION_BATCH_RANGE
+
+    result = resolved(catalog, model_id="flux_2_dev", output_images=["1024x1024"])
+    cal = catalog.calibration
+    central = result.prepared.diffusion_j_per_step
+    fewest, most = DIFFUSION_BATCH_RANGE
+    assert (fewest, most) == (1.0, 32.0)
+    exp = cal.diffusion_exp_batch
+    assert result.prepared_low.diffusion_j_per_step == pytest.approx(central * (most / cal.diffusion_batch_size) ** exp)
+    assert result.prepared_high.diffusion_j_per_step == pytest.approx(
+        central * (fewest / cal.diffusion_batch_size) ** exp
+    )
+    assert result.prepared_low.diffusion_j_per_step < central < result.prepared_high.diffusion_j_per_step

@@ -40,6 +40,9 @@ DEFAULT_STREAMS_PER_GPU_RANGE = (8.0, 64.0)
 DEFAULT_UTILIZATION = 0.5  # assumption for a node that does not say: half its time serving
 # Its range: mean utilisation of allocated GPUs ~40-59 % (Jeon et al., USENIX ATC 2019, Microsoft's Philly cluster).
 DEFAULT_UTILIZATION_RANGE = (0.4, 0.6)
+# Images or videos per diffusion batch, for an estimate's low and high: the range ML.ENERGY v3 measured (1-32
+# per configuration; its median is calibration.csv's `diffusion_batch_size`).
+DIFFUSION_BATCH_RANGE = (1.0, 32.0)
 DEFAULT_USE_LIFE_YEARS = 5.0  # hyperscalers depreciate servers over 5-6 years (AWS, Alphabet, Microsoft 10-K)
 
 # Speech: Whisper's encoder maps 30 s of audio to 1500 positions, i.e. 50 per second (Radford et al. 2022,

@@ -16,6 +16,7 @@ from server.engine.constants import (
     DEFAULT_USE_LIFE_YEARS,
     DEFAULT_UTILIZATION,
     DEFAULT_UTILIZATION_RANGE,
+    DIFFUSION_BATCH_RANGE,
 )
 from server.pipeline.errors import RowError
 from server.schemas.impact import CustomHardware, ImpactRow
@@ -393,13 +394,15 @@ def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     models, nodes = model_bounds(model, served), node_bounds(hosting)
     year = row.utc_datetime.year if row.utc_datetime else None
     grids = (gco2e, gco2e) if own_grid else catalog.grid_intensity_range(country, region, year, gco2e)
+    # Diffusion's batch: the most outputs per batch at the low end, one at the high end.
+    batches = (DIFFUSION_BATCH_RANGE[1], DIFFUSION_BATCH_RANGE[0])
     low, high = (
         prepare(
             model=models[end],
             node=nodes[end],
             site=replace(site, gco2e_per_kwh=grids[end]),
             training=training,
-            calibration=calibration,
+            calibration=replace(calibration, diffusion_batch_size=batches[end]),
         )
         for end in (0, 1)
     )
