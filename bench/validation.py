@@ -155,7 +155,7 @@ def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, ModelSpec,
     """The row's model (as served), hardware and site, resolved by the pipeline's own steps (pipeline/resolve.py)."""
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    return model, served_model(model, hosting.service), hosting, resolve_site(catalog, row, hosting)[0]
+    return model, served_model(model, hosting.service), hosting, resolve_site(catalog, row, hosting).spec
 
 
 def _it_parts(catalog: Catalog, spec: ModelSpec, node: NodeSpec) -> dict[str, float]:
@@ -196,8 +196,10 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
         return gpu_j / c.J_PER_WH
     if metric == "active_energy_wh":  # node power at load x PUE: the idle reserve left out
         model, spec, hosting, _ = _resolve(catalog, row)
-        node = {"central": hosting.node, "low": node_bounds(hosting)[0], "high": node_bounds(hosting)[1]}[end]
-        sizes = {"central": spec, "low": model_bounds(model, spec)[0], "high": model_bounds(model, spec)[1]}[end]
+        node, sizes = hosting.node, spec
+        if end != "central":  # the node and the model at that end, as resolve() prepares them
+            at = ENDS.index(end) - 1
+            node, sizes = node_bounds(hosting)[at], model_bounds(model, spec)[at]
         parts = _it_parts(catalog, sizes, node)
         return inference.usage_energy_wh * (1.0 - parts["idle reserve"] / sum(parts.values()))
     if metric in ("it_energy_wh", "onsite_water_ml"):

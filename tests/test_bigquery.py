@@ -154,7 +154,17 @@ def test_the_references_9_argument_example_is_the_documented_short_form(client: 
         output_tokens=50,
     )
     assert short == replies(client, [full])[0]
-    assert short["usage_energy_wh"] > 0 and "error" not in short
+    row = {
+        "model_id": "gpt-4-turbo",
+        "utc_datetime": "2024-03-15T10:30:00Z",
+        "cloud_region": "us-central1",
+        "country": "US",
+        "region": "CA",
+        "task": "text-generation",
+        "input_tokens": 100,
+        "output_tokens": 50,
+    }
+    assert short == impact_total(client, row)  # the same row through /v1/impact
     # Its ninth argument is input_images, the next field of the full order.
     with_image = replies(client, [[*example[:8], '["1024x1024"]']])[0]
     assert with_image["usage_energy_wh"] > short["usage_energy_wh"]

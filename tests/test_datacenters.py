@@ -26,6 +26,16 @@ def app(database_url: str) -> Iterator[Flask]:
     made.extensions["services"].db.dispose()
 
 
+def account_id(app: Flask, name: str) -> int:
+    from sqlalchemy import select
+
+    from server.db.tables import Account
+
+    with app.extensions["services"].db.read() as session:
+        found: int = session.scalars(select(Account.id).where(Account.name == name)).one()
+    return found
+
+
 def impact(client: FlaskClient, **row: Any) -> dict[str, Any]:
     response = client.post("/v1/impact?debug=true", json={"rows": [row]})
     assert response.status_code == 200, response.get_json()
@@ -57,7 +67,7 @@ def test_crud_paging_and_isolation(app: Flask) -> None:
     assert int(bob.get("/datacenter").headers["X-Total-Count"]) == total
     refused = bob.put("/datacenter/aws-us-east-1", json={"pue": 1.9})
     assert refused.status_code == 403 and refused.get_json()["details"]["reason"] == "global_entry"
-    assert admin.get("/datacenter/coal-site").get_json()["customer_id"] > 0
+    assert admin.get("/datacenter/coal-site").get_json()["customer_id"] == account_id(app, "alice")
 
     changed = alice.put("/datacenter/coal-site", json={"pue": 1.6, "locked": True})
     assert changed.status_code == 200 and changed.get_json()["pue"] == 1.6

@@ -62,7 +62,7 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
     row = ImpactRow.model_validate(fields)
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    site = resolve_site(catalog, row, hosting)[0]
+    site = resolve_site(catalog, row, hosting).spec
     result = resolve(catalog, row)
     gpus = result.prepared.gpu_count
     assert (result.prepared_low.batch_size, result.prepared.batch_size, result.prepared_high.batch_size) == (

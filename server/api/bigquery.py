@@ -17,7 +17,7 @@ import orjson
 from flask import Blueprint, Response, g, request
 from pydantic import ValidationError
 
-from server.api.http import current_pipeline, parse_json
+from server.api.http import FALSE_WORDS, TRUE_WORDS, current_pipeline, parse_json
 from server.api.spec import Reply, documented
 from server.errors import ApiError, json_response
 from server.pipeline.fields import FieldError, field_value, is_blank
@@ -131,9 +131,9 @@ def wants_ranges(body: dict[str, Any]) -> bool:
     if value is None:
         return False
     lowered = str(value).strip().lower()
-    if lowered in ("true", "1", "yes"):
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in ("false", "0", "no", ""):
+    if lowered in FALSE_WORDS:
         return False
     raise EnvelopeError(f"userDefinedContext.ranges: expected true or false, got {value!r}")
 

@@ -27,15 +27,7 @@ from sqlalchemy import select
 from server.batch.upload import BLOCK_LINES
 from server.db.database import Database
 from server.db.tables import BatchResult
-from server.pipeline.metrics import (
-    BY_NAME,
-    WIRE_COMPONENTS,
-    Bound,
-    from_stored,
-    needs_ranges,
-    row_reader,
-    wire,
-)
+from server.pipeline.metrics import WIRE_COMPONENTS, from_stored, row_reader, wire
 
 FIXED_COLUMNS = ("object_id", "line", "key", "status")
 ERROR_COLUMNS = ("error_code", "error_message", "error_field")
@@ -70,16 +62,8 @@ def wire_result(task_id: str, stored: list[Any], metrics: tuple[str, ...] | None
     out["training_impact"] = wire(training)
     out["total_impact"] = wire(inference + training)
     if metrics is not None:
-        if len(stored) >= 7:
-            low, high = from_stored(stored[5]), from_stored(stored[6])
-            values: list[Any] = row_reader(metrics)(inference, training, low, high)
-        elif needs_ranges(metrics):
-            central = row_reader(tuple(name for name in metrics if BY_NAME[name].bound is Bound.CENTRAL))
-            known = iter(central(inference, training, None, None))
-            values = [next(known) if BY_NAME[name].bound is Bound.CENTRAL else None for name in metrics]
-        else:
-            values = row_reader(metrics)(inference, training, None, None)
-        out["metrics"] = dict(zip(metrics, values, strict=True))
+        low, high = (from_stored(stored[5]), from_stored(stored[6])) if len(stored) >= 7 else (None, None)
+        out["metrics"] = dict(zip(metrics, row_reader(metrics)(inference, training, low, high), strict=True))
     return out
 
 

@@ -86,8 +86,9 @@ DEFAULT_METRICS: tuple[str, ...] = tuple(name for name, *_ in _SUMS)
 # One metric of one row, from its (inference, training) impacts.
 Reader = Callable[[Impacts, Impacts], float]
 # The columns of one row, from its (inference, training[, inference at the low end, at the high end]); the last two
-# are read only by `Bound.LOW` / `Bound.HIGH` metrics and may be left out when `needs_ranges` says none reads them.
-RowReader = Callable[..., list[float]]
+# are read only by `Bound.LOW` / `Bound.HIGH` metrics, which are None where they are left out (a batch line stored
+# without its range); callers compute them when `needs_ranges` says a column reads them.
+RowReader = Callable[..., list[float | None]]
 
 
 def _reader(metric: Metric) -> Reader:
@@ -130,9 +131,13 @@ def row_reader(columns: tuple[str, ...]) -> RowReader:
 
     def values(
         inference: Impacts, training: Impacts, low: Impacts | None = None, high: Impacts | None = None
-    ) -> list[float]:
-        chosen = (inference, low, high)  # a caller that asks for a bound without `needs_ranges` fails here
-        return [reader(chosen[which], training) for reader, which in pairs]  # type: ignore[arg-type]
+    ) -> list[float | None]:
+        chosen = (inference, low, high)
+        out: list[float | None] = []
+        for reader, which in pairs:
+            impacts = chosen[which]
+            out.append(None if impacts is None else reader(impacts, training))
+        return out
 
     return values
 

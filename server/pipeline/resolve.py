@@ -52,6 +52,29 @@ class Resolved:
 
 
 @dataclass(frozen=True, slots=True)
+class Site:
+    """Where a row ran: the engine's site figures, the place and its grid, and the datacenter it named."""
+
+    spec: SiteSpec
+    country: str
+    region: str | None
+    gco2e_per_kwh: float
+    fixed_grid: bool = False  # the figure is the site's own for every year (no range over the grid's years)
+    datacenter: CatalogDatacenter | None = None
+
+    def note(self) -> str | None:
+        """What a named datacenter set, for debug."""
+        if self.datacenter is None:
+            return None
+        place = self.country + (f"-{self.region}" if self.region else "")
+        grid = "its own figure" if self.fixed_grid else f"the grid of {place}"
+        return (
+            f"datacenter {self.datacenter.row.id}: PUE {self.spec.pue:g}, on-site WUE "
+            f"{self.spec.wue_l_per_kwh:g} L/kWh, {self.gco2e_per_kwh:g} gCO2e/kWh ({grid})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Hosting:
     node: NodeSpec
     node_wire: dict[str, Any]
@@ -248,9 +271,7 @@ def _disagrees(field: str, asked: str, site: CatalogDatacenter, has: str) -> Row
     )
 
 
-def datacenter_site(
-    catalog: Catalog, row: ImpactRow, site: CatalogDatacenter
-) -> tuple[SiteSpec, str, str | None, float, bool]:
+def datacenter_site(catalog: Catalog, row: ImpactRow, site: CatalogDatacenter) -> Site:
     """The site of a row that names its datacenter: the datacenter's PUE, on-site WUE, grid and place.
 
     Precedence: the datacenter is the most specific statement of where the request ran, so its figures win over
@@ -281,12 +302,11 @@ def datacenter_site(
     cloud = catalog.clouds.get(d.cloud_id or "")
     pue = d.pue or (cloud.pue if cloud else INDUSTRY_AVERAGE_PUE)
     wue = d.wue_l_per_kwh if d.wue_l_per_kwh is not None else (cloud.wue_l_per_kwh if cloud else 0.0)
-    return _site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, own_grid
+    return Site(_site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, own_grid, site)
 
 
-def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[SiteSpec, str, str | None, float, bool]:
-    """(site, country, region, gCO2e/kWh, whether that figure is the site's own for every year): the row's
-    datacenter, else its explicit place, cloud region, service default, else world."""
+def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> Site:
+    """The row's datacenter, else its explicit place, cloud region, service default, else world."""
     if row.datacenter_id:
         return datacenter_site(catalog, row, resolve_datacenter(catalog, row))
     year = row.utc_datetime.year if row.utc_datetime else None
@@ -319,7 +339,7 @@ def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> tuple[Si
     if provider_gco2e is not None and year is None:
         gco2e = provider_gco2e
     pue, wue = _pue_wue(catalog, hosting, region_row)
-    return _site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, False
+    return Site(_site(catalog, pue, wue, gco2e, country), country, used_region, gco2e)
 
 
 def _site(catalog: Catalog, pue: float, wue: float, gco2e: float, country: str) -> SiteSpec:
@@ -386,32 +406,26 @@ def node_bounds(hosting: Hosting) -> tuple[NodeSpec, NodeSpec]:
 def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     model, note = resolve_model_explained(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    site, country, region, gco2e, own_grid = resolve_site(catalog, row, hosting)
+    site = resolve_site(catalog, row, hosting)
     served = served_model(model, hosting.service)
     training, calibration = model.training, catalog.calibration
-    prepared = prepare(model=served, node=hosting.node, site=site, training=training, calibration=calibration)
+    prepared = prepare(model=served, node=hosting.node, site=site.spec, training=training, calibration=calibration)
     # The low and the high: every ranged figure at the end that lowers, then raises, the estimate.
     models, nodes = model_bounds(model, served), node_bounds(hosting)
     year = row.utc_datetime.year if row.utc_datetime else None
-    grids = (gco2e, gco2e) if own_grid else catalog.grid_intensity_range(country, region, year, gco2e)
+    gco2e = site.gco2e_per_kwh
+    grids = (gco2e, gco2e) if site.fixed_grid else catalog.grid_intensity_range(site.country, site.region, year, gco2e)
     # Diffusion's batch: the most outputs per batch at the low end, one at the high end.
     batches = (DIFFUSION_BATCH_RANGE[1], DIFFUSION_BATCH_RANGE[0])
     low, high = (
         prepare(
             model=models[end],
             node=nodes[end],
-            site=replace(site, gco2e_per_kwh=grids[end]),
+            site=replace(site.spec, gco2e_per_kwh=grids[end]),
             training=training,
             calibration=replace(calibration, diffusion_batch_size=batches[end]),
         )
         for end in (0, 1)
     )
-    site_note = None
-    if row.datacenter_id:
-        named = resolve_datacenter(catalog, row).row.id
-        grid = "its own figure" if own_grid else f"the grid of {country}{'-' + region if region else ''}"
-        site_note = (
-            f"datacenter {named}: PUE {site.pue:g}, on-site WUE {site.wue_l_per_kwh:g} L/kWh, "
-            f"{gco2e:g} gCO2e/kWh ({grid})"
-        )
-    return Resolved(model, prepared, hosting.node_wire, country, region, gco2e, note, low, high, site_note)
+    wire = hosting.node_wire
+    return Resolved(model, prepared, wire, site.country, site.region, gco2e, note, low, high, site.note())
