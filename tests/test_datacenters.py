@@ -113,6 +113,46 @@ def test_a_row_on_a_pue_1_5_coal_datacenter_equals_a_hand_computation(app: Flask
     assert on_site["debug"]["grid_mix"]["country"] == "PL"
 
 
+def test_a_sites_building_adds_its_share_per_it_kwh_and_needs_its_capacity(app: Flask) -> None:
+    alice = keyed_client(app, "alice")
+    # The spec's embodied totals with nothing to share them over would be kept and silently unused: refused.
+    refused = alice.post("/datacenter", json=SITE | {"embodied_emissions_kgco2e": 4_500_000.0})
+    assert refused.status_code == 400 and refused.get_json()["details"]["field"] == "it_capacity_mw"
+    assert "IT capacity" in refused.get_json()["message"]
+    assert alice.post("/datacenter", json=SITE).status_code == 201
+    later = alice.put("/datacenter/coal-site", json={"embodied_water_l": 9_000_000.0})
+    assert later.status_code == 400 and later.get_json()["details"]["field"] == "it_capacity_mw"
+    bare = impact(alice, **ROW, datacenter_id="coal-site")
+
+    # A 1 MW site built for 4,500 t CO2e (Currie & Brown 2024: "up to 4500 mtCO2e per MW") and 9,000 m3 of water,
+    # over the default 20 years at 0.56 load: 98,179,200 IT kWh in its life.
+    built = {"embodied_emissions_kgco2e": 4_500_000.0, "embodied_water_l": 9_000_000.0, "it_capacity_mw": 1.0}
+    changed = alice.put("/datacenter/coal-site", json=built)
+    assert changed.status_code == 200 and changed.get_json()["it_capacity_mw"] == 1.0
+    on_site = impact(alice, **ROW, datacenter_id="coal-site")
+    life_it_kwh = 1000 * 20 * 365.25 * 24 * 0.56
+    it_kwh = bare["inference_impact"]["usage_energy_wh"] / 1.5 / c.WH_PER_KWH
+    added = {
+        name: on_site["inference_impact"][name] - bare["inference_impact"][name]
+        for name in ("embodied_emissions_gco2e", "embodied_water_ml", "usage_energy_wh")
+    }
+    assert added["embodied_emissions_gco2e"] == pytest.approx(it_kwh * 4.5e9 / life_it_kwh, rel=1e-9)
+    assert added["embodied_water_ml"] == pytest.approx(it_kwh * 9e9 / life_it_kwh, rel=1e-9)
+    assert added["usage_energy_wh"] == 0.0
+    steps = [step["description"] for step in on_site["debug"]["steps"]]
+    assert any("45.83 gCO2e and 91.67 mL water per IT kWh (1 MW over 20 years at 0.56 load)" in s for s in steps), steps
+
+    # A longer life and a fuller site share the same building over more kWh.
+    assert alice.put("/datacenter/coal-site", json={"use_life_years": 40.0, "average_load": 0.7}).status_code == 200
+    longer = impact(alice, **ROW, datacenter_id="coal-site")
+    embodied = "embodied_emissions_gco2e"
+    share = longer["inference_impact"][embodied] - bare["inference_impact"][embodied]
+    assert share == pytest.approx(it_kwh * 4.5e9 / (1000 * 40 * 365.25 * 24 * 0.7), rel=1e-9)
+    for bad, field in (({"average_load": 1.2}, "average_load"), ({"it_capacity_mw": 0}, "it_capacity_mw")):
+        answer = alice.put("/datacenter/coal-site", json=bad)
+        assert answer.status_code == 400 and answer.get_json()["details"]["field"] == field, answer.get_json()
+
+
 def test_unknown_ids_and_places_that_disagree_are_the_rows_error(client: FlaskClient, catalog: Catalog) -> None:
     rows = [
         {**ROW, "datacenter_id": "aws-us-esat-1"},

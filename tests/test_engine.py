@@ -19,6 +19,7 @@ from server.engine import (
     Workload,
     estimate,
     prepare,
+    site_embodied_per_it_kwh,
 )
 from server.engine.estimate import attention_width, diffusion_flops_per_step
 from server.engine.hardware import gpus_for_weights
@@ -80,6 +81,25 @@ def test_text_request_by_hand() -> None:
     assert inference.embodied_emissions_gco2e == pytest.approx(1_200_000 * 0.09 / life_s)
     assert inference.embodied_water_ml == pytest.approx(100_000 * 0.09 / life_s)
     assert training.usage_energy_wh == 0.0
+
+
+def test_a_sites_building_is_shared_per_it_kwh_by_hand() -> None:
+    # 4,500 t CO2e and 9,000 m3 of water for a 1 MW site over 20 years at 0.56 load:
+    # 1,000 kW x 20 x 8,766 h x 0.56 = 98,179,200 IT kWh; 4.5e9 g / that = 45.834 g, 9e9 mL / that = 91.67 mL.
+    life_it_kwh = 1000 * 20 * 365.25 * 24 * 0.56
+    g_per_kwh, ml_per_kwh = site_embodied_per_it_kwh(4_500_000.0, 9_000_000.0, 1.0)
+    assert life_it_kwh == pytest.approx(98_179_200.0)
+    assert (g_per_kwh, ml_per_kwh) == (pytest.approx(4.5e9 / life_it_kwh), pytest.approx(9e9 / life_it_kwh))
+    assert site_embodied_per_it_kwh(4_500_000.0, 0.0, 2.0, 10.0, 0.5)[0] == pytest.approx(4.5e9 / (2000 * 87660 * 0.5))
+    # In an estimate: the text request of the test above draws 99 J of IT energy; its building's share is
+    # 99 J / 3.6e6 J per kWh x 45.834 g, on top of the servers' manufacturing.
+    site = replace(SITE, embodied_gco2e_per_it_kwh=g_per_kwh, embodied_water_ml_per_it_kwh=ml_per_kwh)
+    work = Workload(TaskKind.TEXT, input_tokens=1000, output_tokens=100)
+    bare, _, _ = estimate(prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL), work)
+    built, _, _ = estimate(prepare(model=MODEL, node=NODE, site=site, training=TrainingSpec(), calibration=CAL), work)
+    assert built.embodied_emissions_gco2e - bare.embodied_emissions_gco2e == pytest.approx(99 / 3.6e6 * g_per_kwh)
+    assert built.embodied_water_ml - bare.embodied_water_ml == pytest.approx(99 / 3.6e6 * ml_per_kwh)
+    assert (built.usage_energy_wh, built.usage_emissions_gco2e) == (bare.usage_energy_wh, bare.usage_emissions_gco2e)
 
 
 def test_training_amortised_per_request() -> None:

@@ -325,6 +325,15 @@ def _check_datacenter(data: dict[str, Any], catalog: Catalog) -> None:
     cloud_id = data.get("cloud_id")
     if cloud_id and cloud_id not in catalog.clouds:
         raise EntryError(f"cloud_id: unknown cloud '{cloud_id}' (known: {', '.join(catalog.clouds)})", "cloud_id")
+    # The spec's embodied totals have no denominator: without the site's IT capacity they would be kept and
+    # silently left out of every estimate.
+    embodied = [name for name in ("embodied_emissions_kgco2e", "embodied_water_l") if data.get(name)]
+    if embodied and not data.get("it_capacity_mw"):
+        raise EntryError(
+            f"it_capacity_mw: {' and '.join(embodied)} are shared over the site's IT energy, which needs its IT "
+            "capacity in MW (life and average load default to 20 years and 0.56)",
+            "it_capacity_mw",
+        )
 
 
 def global_catalog(views: CatalogViews) -> Catalog:

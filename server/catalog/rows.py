@@ -130,7 +130,9 @@ class DatacenterRow(Row):
 
     The shipped ones are the sites behind the cloud regions (`store.shipped_datacenters`); accounts save their own.
     `country` / `region_code` / `wue_l_per_kwh` go beyond the spec's fields: the place gives the grid (when
-    `gco2e_per_kwh` is blank) and the water of its electricity.
+    `gco2e_per_kwh` is blank) and the water of its electricity. So do `it_capacity_mw`, `use_life_years` and
+    `average_load`: the spec's embodied totals have no denominator, and these give one (requests get the
+    building's share per IT kWh they use).
     """
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
@@ -143,6 +145,10 @@ class DatacenterRow(Row):
     gco2e_per_kwh: OptGridIntensity = None
     embodied_water_l: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
     embodied_emissions_kgco2e: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_blank_to_none)] = None
+    # What the embodied totals are shared over (IT capacity x life x average load), beyond the spec's fields.
+    it_capacity_mw: Annotated[Annotated[float, Field(gt=0, le=10000)] | None, BeforeValidator(_blank_to_none)] = None
+    use_life_years: Annotated[Annotated[float, Field(gt=0, le=100)] | None, BeforeValidator(_blank_to_none)] = None
+    average_load: Annotated[Annotated[float, Field(gt=0, le=1)] | None, BeforeValidator(_blank_to_none)] = None
     country: Annotated[Country | None, BeforeValidator(_blank_to_none)] = None
     region_code: RegionCode = None
     cloud_id: OptStr = None

@@ -89,6 +89,9 @@ DATACENTER_WIRE_FIELDS = (
     "wue_l_per_kwh",
     "cloud_id",
     "cloud_region",
+    "it_capacity_mw",
+    "use_life_years",
+    "average_load",
 )
 
 

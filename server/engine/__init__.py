@@ -5,6 +5,7 @@ Nothing here imports Flask, the database, the catalog loader, the clock or the e
 """
 
 from server.engine.estimate import estimate, prepare
+from server.engine.hardware import site_embodied_per_it_kwh
 from server.engine.specs import (
     Calibration,
     GpuSpec,
@@ -31,4 +32,5 @@ __all__ = [
     "Workload",
     "estimate",
     "prepare",
+    "site_embodied_per_it_kwh",
 ]

@@ -156,6 +156,7 @@ def prepare(
     prefill_j = prefill_j_per_token(model, gpu, calibration)
     it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
     facility_wh, gco2e, water_ml = site_factors(site)
+    it_kwh = it_j / c.J_PER_KWH  # IT kWh per GPU joule
     emb_g_per_s, emb_ml_per_s = embodied_per_node_second(node, gpu_count)
     flops_per_px, flops_per_px2 = diffusion_flops_coefficients(model)
     tflops_per_px, tflops_per_px2 = flops_per_px / c.TFLOP, flops_per_px2 / c.TFLOP
@@ -176,8 +177,9 @@ def prepare(
         usage_wh_per_gpu_j=it_j * facility_wh,
         usage_gco2e_per_gpu_j=it_j * gco2e,
         usage_water_ml_per_gpu_j=it_j * water_ml,
-        embodied_gco2e_per_gpu_j=node_s_per_j * emb_g_per_s,
-        embodied_water_ml_per_gpu_j=node_s_per_j * emb_ml_per_s,
+        # The servers' manufacturing for the request's machine time, and the site's building for its IT energy.
+        embodied_gco2e_per_gpu_j=node_s_per_j * emb_g_per_s + it_kwh * site.embodied_gco2e_per_it_kwh,
+        embodied_water_ml_per_gpu_j=node_s_per_j * emb_ml_per_s + it_kwh * site.embodied_water_ml_per_it_kwh,
         node_seconds_per_gpu_j=node_s_per_j,
         training=training_per_request(training),
     )

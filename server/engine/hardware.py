@@ -60,6 +60,18 @@ def embodied_per_node_second(node: NodeSpec, gpu_count: int) -> tuple[float, flo
     return kgco2e * c.G_PER_KG / life_s, water_ml / life_s
 
 
+def site_embodied_per_it_kwh(
+    embodied_kgco2e: float,
+    embodied_water_l: float,
+    it_capacity_mw: float,
+    use_life_years: float = c.DATACENTER_USE_LIFE_YEARS,
+    average_load: float = c.DATACENTER_AVERAGE_LOAD,
+) -> tuple[float, float]:
+    """(gCO2e, mL water) of a site's building and plant per IT kWh: its totals over the IT energy of its life."""
+    life_it_kwh = it_capacity_mw * c.KW_PER_MW * use_life_years * c.HOURS_PER_YEAR * average_load
+    return embodied_kgco2e * c.G_PER_KG / life_it_kwh, embodied_water_l * c.ML_PER_L / life_it_kwh
+
+
 def site_factors(site: SiteSpec) -> tuple[float, float, float]:
     """(facility Wh, gCO2e, mL water) per IT joule: PUE, grid intensity, on-site WUE + generation water."""
     facility_wh = site.pue / c.J_PER_WH

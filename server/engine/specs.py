@@ -82,6 +82,10 @@ class SiteSpec:
     wue_l_per_kwh: float
     gco2e_per_kwh: float
     grid_water_l_per_kwh: float
+    # The site's own building and plant, shared per IT kWh it delivers (`hardware.site_embodied_per_it_kwh`);
+    # zero where the site's are not known.
+    embodied_gco2e_per_it_kwh: float = 0.0
+    embodied_water_ml_per_it_kwh: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

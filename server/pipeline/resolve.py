@@ -8,9 +8,11 @@ from typing import Any
 from server.catalog.names import close_matches, did_you_mean, norm
 from server.catalog.rows import ManagedServiceRow
 from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogDatacenter, CatalogModel, CatalogNode
-from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare
+from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare, site_embodied_per_it_kwh
 from server.engine.constants import (
     BYTES_PER_PARAM,
+    DATACENTER_AVERAGE_LOAD,
+    DATACENTER_USE_LIFE_YEARS,
     DEFAULT_STREAMS_PER_GPU,
     DEFAULT_STREAMS_PER_GPU_RANGE,
     DEFAULT_USE_LIFE_YEARS,
@@ -68,10 +70,20 @@ class Site:
             return None
         place = self.country + (f"-{self.region}" if self.region else "")
         grid = "its own figure" if self.fixed_grid else f"the grid of {place}"
-        return (
-            f"datacenter {self.datacenter.row.id}: PUE {self.spec.pue:g}, on-site WUE "
+        d = self.datacenter.row
+        note = (
+            f"datacenter {d.id}: PUE {self.spec.pue:g}, on-site WUE "
             f"{self.spec.wue_l_per_kwh:g} L/kWh, {self.gco2e_per_kwh:g} gCO2e/kWh ({grid})"
         )
+        if d.it_capacity_mw:
+            life = d.use_life_years or DATACENTER_USE_LIFE_YEARS
+            load = d.average_load or DATACENTER_AVERAGE_LOAD
+            note += (
+                f"; its building: {self.spec.embodied_gco2e_per_it_kwh:.4g} gCO2e and "
+                f"{self.spec.embodied_water_ml_per_it_kwh:.4g} mL water per IT kWh ({d.it_capacity_mw:g} MW "
+                f"over {life:g} years at {load:g} load)"
+            )
+        return note
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +291,7 @@ def datacenter_site(catalog: Catalog, row: ImpactRow, site: CatalogDatacenter) -
     (for any year). A `country`, `region` or `cloud_region` on the row must agree with the datacenter's own
     (else that row's error); one it lacks (a saved datacenter with no country) the row may supply. What the
     datacenter leaves blank comes from its cloud (PUE, WUE), else the industry average PUE and no on-site water.
+    Its embodied totals, with its IT capacity, add the building's share per IT kWh to the row's embodied figures.
     """
     d = site.row
     country, region = d.country, d.region_code
@@ -302,7 +315,17 @@ def datacenter_site(catalog: Catalog, row: ImpactRow, site: CatalogDatacenter) -
     cloud = catalog.clouds.get(d.cloud_id or "")
     pue = d.pue or (cloud.pue if cloud else INDUSTRY_AVERAGE_PUE)
     wue = d.wue_l_per_kwh if d.wue_l_per_kwh is not None else (cloud.wue_l_per_kwh if cloud else 0.0)
-    return Site(_site(catalog, pue, wue, gco2e, country), country, used_region, gco2e, own_grid, site)
+    spec = _site(catalog, pue, wue, gco2e, country)
+    if d.it_capacity_mw:  # a saved site with embodied totals has its capacity (accounts.editing refuses it without)
+        g_per_kwh, ml_per_kwh = site_embodied_per_it_kwh(
+            d.embodied_emissions_kgco2e or 0.0,
+            d.embodied_water_l or 0.0,
+            d.it_capacity_mw,
+            d.use_life_years or DATACENTER_USE_LIFE_YEARS,
+            d.average_load or DATACENTER_AVERAGE_LOAD,
+        )
+        spec = replace(spec, embodied_gco2e_per_it_kwh=g_per_kwh, embodied_water_ml_per_it_kwh=ml_per_kwh)
+    return Site(spec, country, used_region, gco2e, own_grid, site)
 
 
 def resolve_site(catalog: Catalog, row: ImpactRow, hosting: Hosting) -> Site:

@@ -112,6 +112,9 @@ class Datacenter(BaseModel):
     wue_l_per_kwh: float | None = None
     cloud_id: str | None = None
     cloud_region: str | None = None
+    it_capacity_mw: float | None = None
+    use_life_years: float | None = None
+    average_load: float | None = None
     customer_id: int | None = Field(None, description="shown to admins only")
     created_at: datetime
     updated_at: datetime
@@ -292,6 +295,12 @@ class DatacenterUpdate(Write):
     wue_l_per_kwh: Annotated[float, Strict(), Field(ge=0, le=20)] | None = None
     cloud_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     cloud_region: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    # What the embodied totals are shared over: the site's IT capacity, its life and its average load (share of
+    # the capacity drawn). The totals need the capacity; life and load default to 20 years and 0.56
+    # (server/engine/constants.py DATACENTER_USE_LIFE_YEARS, DATACENTER_AVERAGE_LOAD).
+    it_capacity_mw: Annotated[float, Strict(), Field(gt=0, le=10000)] | None = None
+    use_life_years: Annotated[float, Strict(), Field(gt=0, le=100)] | None = None
+    average_load: Annotated[float, Strict(), Field(gt=0, le=1)] | None = None
 
 
 class DatacenterCreate(DatacenterUpdate):
