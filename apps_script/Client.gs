@@ -23,6 +23,8 @@ const SCOPE3_CATALOG_VERSION_HEADER_ = 'Scope3-Catalog-Version';
 // A 503 (the backend's database or queue briefly away) is tried once more after its Retry-After, waiting at most
 // this long: the wait counts against the custom function's 30 s.
 const SCOPE3_RETRY_MAX_WAIT_S_ = 10;
+// A dropped connection is tried once more after this long (another instance answers; assumption, no Retry-After).
+const SCOPE3_RECONNECT_WAIT_MS_ = 500;
 const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', 'hosting', 'location'];
 
 /**
@@ -336,12 +338,20 @@ function postAll_(settings, bodies) {
   });
 }
 
-/** UrlFetchApp.fetchAll, with a readable Error when the backend cannot be reached at all. */
+/**
+ * UrlFetchApp.fetchAll, tried once more after a dropped connection (the server instance answering went away
+ * mid-request; estimates are safe to ask twice), with a readable Error when the backend cannot be reached.
+ */
 function fetchAllOrExplain_(settings, requests) {
   try {
     return UrlFetchApp.fetchAll(requests);
-  } catch (e) {
-    throw unreachable_(settings, e);
+  } catch (first) {
+    Utilities.sleep(SCOPE3_RECONNECT_WAIT_MS_);
+    try {
+      return UrlFetchApp.fetchAll(requests);
+    } catch (e) {
+      throw unreachable_(settings, e);
+    }
   }
 }
 

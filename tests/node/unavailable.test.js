@@ -1,6 +1,7 @@
 'use strict';
-// A backend briefly unavailable (503 with Retry-After, as the server answers while its database restarts): the
-// functions wait as asked, try once more, and otherwise say so in words.
+// A backend briefly unavailable (503 with Retry-After, as the server answers while its database restarts), or a
+// connection dropped mid-request (the instance answering it killed): the functions wait, try once more, and
+// otherwise say so in words.
 
 const assert = require('node:assert/strict');
 const childProcess = require('node:child_process');
@@ -28,7 +29,12 @@ const server = http.createServer((request, response) => {
       return;
     }
     seen.push(Date.now());
-    if ((script.shift() || 'ok') === 'busy') {
+    const next = script.shift() || 'ok';
+    if (next === 'drop') {
+      request.socket.destroy();
+      return;
+    }
+    if (next === 'busy') {
       response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
       response.end(JSON.stringify({ code: 'SERVICE_UNAVAILABLE', message: 'the database is briefly unavailable; retry in 1 s' }));
       return;
@@ -81,5 +87,20 @@ test('a second 503 gives a readable error, not a stack trace', async () => {
     () => gas().customFunction('SCOPE3_IMPACT', 'gpt-4o', 10, 5),
     { message: 'Scope3: backend briefly unavailable (HTTP 503) — recalculate in a moment (the database is briefly unavailable; retry in 1 s)' },
   );
+  assert.equal((await requestTimes()).length, 2, 'one retry, no more');
+});
+
+test('a dropped connection is tried once more, and the numbers come', async () => {
+  await answerWith(['drop', 'ok']);
+  const values = gas().customFunction('SCOPE3_IMPACT', [['gpt-4o'], ['gpt-4o-mini']], 10, 5, '', '', '', 'energy_wh');
+  assert.deepEqual(values, [[1.5], [1.5]]);
+  const seen = await requestTimes();
+  assert.equal(seen.length, 2);
+  assert.ok(seen[1] - seen[0] >= 450, `retried after ${seen[1] - seen[0]} ms, not the 0.5 s wait`);
+});
+
+test('a connection dropped twice says the backend cannot be reached', async () => {
+  await answerWith(['drop', 'drop']);
+  assert.throws(() => gas().customFunction('SCOPE3_IMPACT', 'gpt-4o', 10, 5), { message: /^Scope3: cannot reach http:\/\/127\.0\.0\.1:\d+ / });
   assert.equal((await requestTimes()).length, 2, 'one retry, no more');
 });
