@@ -24,7 +24,8 @@
  *     gco2e, water_ml, usage_gco2e, embodied_gco2e, usage_water_ml, embodied_water_ml, inference_energy_wh,
  *     inference_gco2e, inference_water_ml, training_energy_wh, training_gco2e, training_water_ml, and the
  *     low and high of each estimate: energy_wh_low, energy_wh_high, gco2e_low, gco2e_high, water_ml_low,
- *     water_ml_high), a comma-separated list such as "gco2e,gco2e_low,gco2e_high", or "all" for all 19.
+ *     water_ml_high; everyday equivalences km_by_car, phone_charges, showers; the label energy_class, A-G),
+ *     a comma-separated list such as "gco2e,gco2e_low,gco2e_high", or "all" for the 19 physical metrics.
  * @return {Array<Array<number|string>>} One row per line: energy in Wh, emissions in g CO2e, water in mL
  *     (or the columns metric asked for).
  * @customfunction
@@ -55,7 +56,8 @@ function SCOPE3_IMPACT(model, input_tokens, output_tokens, task, hosting, locati
  *     gco2e, water_ml, usage_gco2e, embodied_gco2e, usage_water_ml, embodied_water_ml, inference_energy_wh,
  *     inference_gco2e, inference_water_ml, training_energy_wh, training_gco2e, training_water_ml, and the
  *     low and high of each estimate: energy_wh_low, energy_wh_high, gco2e_low, gco2e_high, water_ml_low,
- *     water_ml_high), a comma-separated list such as "gco2e,gco2e_low,gco2e_high", or "all" for all 19.
+ *     water_ml_high; everyday equivalences km_by_car, phone_charges, showers; the label energy_class, A-G),
+ *     a comma-separated list such as "gco2e,gco2e_low,gco2e_high", or "all" for the 19 physical metrics.
  * @return {Array<Array<number|string>>} The column names, then one row per data row: Wh, g CO2e, mL (or the
  *     columns metric asked for); "#ERROR <reason>" on a bad row.
  * @customfunction

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import os
 import random
 import signal
@@ -324,6 +325,17 @@ def test_a_worker_killed_mid_task_the_task_completes_every_object_once(batch: Ba
     refused = batch.admin.get(f"/v1/batch/task/{task_id}/results?metric=energy_wh,energy_wh_low")
     assert refused.status_code == 400 and "POST /v1/batch?ranges=true" in refused.json()["message"]
     assert refused.json()["details"]["field"] == "metric" and task["ranges"] is False
+    # Equivalences are columns like the others; the energy class is a Sheets label, refused by name.
+    first = jsonl_results(batch.admin, task_id)[0]
+    equivalent = batch.admin.get(f"/v1/batch/task/{task_id}/results?metric=km_by_car,showers").text.splitlines()[0]
+    metrics = json.loads(equivalent)["metrics"]
+    total = first["total_impact"]
+    assert metrics["km_by_car"] == pytest.approx(
+        (total["usage_emissions_gco2e"] + total["embodied_emissions_gco2e"]) / (400 / 1.609344), rel=1e-12
+    )
+    assert metrics["showers"] == pytest.approx((total["usage_water_ml"] + total["embodied_water_ml"]) / 65_100)
+    label = batch.admin.get(f"/v1/batch/task/{task_id}/results?metric=energy_class")
+    assert label.status_code == 400 and label.json()["details"]["reason"] == "sheets_only"
 
 
 def test_another_account_gets_404_on_tasks_objects_and_files(batch: Batch) -> None:

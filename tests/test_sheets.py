@@ -28,7 +28,7 @@ from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
 from server.schemas.sheets import SheetsImpactResponse, SheetsTableResponse
 from server.sheets.lines import MAX_LINES
-from server.sheets.metrics import METRICS
+from server.sheets.metrics import ALL_COLUMNS
 from server.sync.columns import MODEL_COLUMNS
 from tests.conftest import authorized, settings_for_tests
 
@@ -196,7 +196,7 @@ def test_metric_picks_columns(client: FlaskClient) -> None:
     one = sheets(client, {"args": args, "metric": "gco2e"})
     assert one["columns"] == ["gco2e"] and one["values"] == [[default_three(row["total_impact"])[1]]]
     every = sheets(client, {"args": args, "metric": "ALL"})
-    assert every["columns"] == list(METRICS) and len(every["values"][0]) == len(METRICS)
+    assert every["columns"] == list(ALL_COLUMNS) and len(every["values"][0]) == len(ALL_COLUMNS) == 19
     named = dict(zip(every["columns"], every["values"][0], strict=True))
     assert named["usage_gco2e"] == row["total_impact"]["usage_emissions_gco2e"]
     assert named["embodied_water_ml"] == row["total_impact"]["embodied_water_ml"]
@@ -206,6 +206,54 @@ def test_metric_picks_columns(client: FlaskClient) -> None:
     )
     listed = sheets(client, {"args": args, "metric": "water, energy_wh"})
     assert listed["columns"] == ["water_ml", "energy_wh"]
+
+
+def test_everyday_equivalences_divide_the_sums_by_their_sourced_factors(client: FlaskClient) -> None:
+    args = {"model": [["gpt-4o"], ["llama_31_8b"]], "input_tokens": 500, "output_tokens": 500}
+    sums = sheets(client, {"args": args})["values"]
+    answer = sheets(client, {"args": args, "metric": "km_by_car, phone_charges, showers"})
+    assert answer["columns"] == ["km_by_car", "phone_charges", "showers"]
+    for (energy, gco2e, water), (km, charges, showers) in zip(sums, answer["values"], strict=True):
+        # EPA: 400 g CO2 per mile = 248.5 g per km; EPA: 14.46 Wh - 22 h x 0.13 W = 11.60 Wh per smartphone
+        # charge; EPA WaterSense: 65.1 L per shower.
+        assert km == pytest.approx(gco2e / 248.548, rel=1e-5)
+        assert charges == pytest.approx(energy / 11.60, rel=1e-12)
+        assert showers == pytest.approx(water / 65_100, rel=1e-12)
+    assert "km_by_car" not in sheets(client, {"args": args, "metric": "all"})["columns"]
+
+
+@pytest.mark.parametrize(
+    ("wh", "tokens", "label"),
+    [
+        (0.25, 1000, "A"),
+        (0.2501, 1000, "B"),
+        (0.1, 200, "B"),
+        (1.0, 1000, "C"),
+        (0.3, 100, "E"),
+        (8.0, 1000, "F"),
+        (8.01, 1000, "G"),
+        (5.0, 0, ""),
+        (5.0, None, ""),
+    ],
+)
+def test_energy_class_bands(wh: float, tokens: int | None, label: str) -> None:
+    from server.pipeline.equivalences import energy_class
+
+    # Wh per 1,000 output tokens: A <= 0.25, then doubling to F <= 8, G above; no output tokens, no class.
+    assert energy_class(wh, tokens) == label
+
+
+def test_energy_class_of_a_line_reads_its_inference_energy_per_output_token(client: FlaskClient) -> None:
+    args = {"model": [["llama_31_8b"], ["llama_31_405b"], ["gpt-4o"]], "input_tokens": 500, "output_tokens": 300}
+    body = {"args": args, "metric": "inference_energy_wh, energy_class"}
+    values = sheets(client, body)["values"]
+    for wh, label in values:
+        per_1000 = wh * 1000 / 300
+        bands = [("A", 0.25), ("B", 0.5), ("C", 1), ("D", 2), ("E", 4), ("F", 8)]
+        assert label == next((name for name, upper in bands if per_1000 <= upper), "G")
+    assert len({label for _, label in values}) >= 2  # the three models do not share one class
+    image = sheets(client, {"args": {"model": "stable_diffusion_3_medium", "task": "text-to-image"}, "metric": "class"})
+    assert image["columns"] == ["energy_class"] and image["values"] == [[""]]
 
 
 @pytest.mark.parametrize(

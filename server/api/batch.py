@@ -26,6 +26,7 @@ from server.db import entries
 from server.db.database import Database
 from server.db.tables import BatchTask
 from server.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, from_validation_error, json_response
+from server.pipeline.equivalences import ENERGY_CLASS
 from server.pipeline.fields import FieldError, Places
 from server.pipeline.metrics import needs_ranges
 from server.schemas.batch import (
@@ -288,6 +289,14 @@ def task_results(task_id: str) -> Response:
     # `metric`, as the Sheets functions take it (blank: their default columns), names the metrics to add.
     asked = request.args.get("metric")
     metrics = None if asked is None else metric_columns(asked)
+    if metrics is not None and ENERGY_CLASS in metrics:
+        raise BadRequest(
+            "metric: energy_class is a Sheets column (it reads each line's output tokens); ask the batch results "
+            "for numbers, e.g. energy_wh, and the class is energy_wh x 1000 / output tokens in the bands the README "
+            "lists",
+            field="metric",
+            reason="sheets_only",
+        )
     if metrics is not None and needs_ranges(metrics) and not task.ranges:
         raise BadRequest(
             f"metric: task {task_id} was submitted without ranges; submit it again with POST /v1/batch?ranges=true "

@@ -18,6 +18,7 @@ from functools import reduce
 from operator import add
 
 from server.engine import Impacts
+from server.pipeline.equivalences import EQUIVALENCES
 from server.schemas.impact import ImpactMetrics
 
 COMPONENTS: tuple[str, ...] = Impacts._fields
@@ -51,6 +52,7 @@ class Metric:
     parts: tuple[str, ...]  # components summed, in this order
     description: str
     bound: Bound = Bound.CENTRAL
+    scale: float = 1.0  # the sum times this: 1, or 1 / an everyday equivalent (`server.pipeline.equivalences`)
 
 
 # The three headline sums (name, unit, parts, what), of the total unless a scope prefixes the name.
@@ -79,7 +81,13 @@ METRICS: tuple[Metric, ...] = (
         for bound in (Bound.LOW, Bound.HIGH)
     ),
 )
-BY_NAME: Mapping[str, Metric] = {metric.name: metric for metric in METRICS}
+_SUM_PARTS = {name: (unit, parts) for name, unit, parts, _ in _SUMS}
+# Everyday equivalences, by name only: `all` lists the physical metrics above.
+EQUIVALENCE_METRICS: tuple[Metric, ...] = tuple(
+    Metric(name, unit, Scope.TOTAL, _SUM_PARTS[of][1], what, scale=1.0 / divisor)
+    for name, of, divisor, unit, what in EQUIVALENCES
+)
+BY_NAME: Mapping[str, Metric] = {metric.name: metric for metric in (*METRICS, *EQUIVALENCE_METRICS)}
 # What a sheet shows when `metric` is blank, and what `/v1/impact` sums over its rows (total_energy_wh, ...).
 DEFAULT_METRICS: tuple[str, ...] = tuple(name for name, *_ in _SUMS)
 
@@ -108,7 +116,15 @@ def _reader(metric: Metric) -> Reader:
     return lambda inference, training: reduce(add, (training[i] for i in indices))
 
 
-_READERS: dict[str, Reader] = {metric.name: _reader(metric) for metric in METRICS}
+def _scaled(metric: Metric) -> Reader:
+    read = _reader(metric)
+    if metric.scale == 1.0:
+        return read
+    scale = metric.scale
+    return lambda inference, training: read(inference, training) * scale
+
+
+_READERS: dict[str, Reader] = {name: _scaled(metric) for name, metric in BY_NAME.items()}
 
 
 def needs_ranges(columns: tuple[str, ...]) -> bool:

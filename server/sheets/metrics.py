@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from server.catalog.names import close_matches, did_you_mean
+from server.pipeline.equivalences import ENERGY_CLASS
 from server.pipeline.errors import InputError
 from server.pipeline.metrics import BY_NAME, DEFAULT_METRICS
+from server.pipeline.metrics import METRICS as PHYSICAL
 
-METRICS = tuple(BY_NAME)
+# Every name `metric` takes: the metrics, their everyday equivalences, and the energy class label (Sheets only).
+METRICS = (*BY_NAME, ENERGY_CLASS)
 ALL = "all"
+# What `all` gives: the physical metrics (the equivalences and the label are asked for by name).
+ALL_COLUMNS = tuple(metric.name for metric in PHYSICAL)
 # Other spellings people type, including the API's own field names.
 SYNONYMS = {
     "energy": "energy_wh",
@@ -20,6 +25,11 @@ SYNONYMS = {
     "water": "water_ml",
     "usage_emissions_gco2e": "usage_gco2e",
     "embodied_emissions_gco2e": "embodied_gco2e",
+    "car_km": "km_by_car",
+    "km_driven": "km_by_car",
+    "smartphone_charges": "phone_charges",
+    "label": ENERGY_CLASS,
+    "class": ENERGY_CLASS,
 }
 _KNOWN = {**{name: name for name in METRICS}, **SYNONYMS, ALL: ALL}
 
@@ -47,7 +57,7 @@ def metric_columns(value: object) -> tuple[str, ...]:
                 field="metric",
                 reason="unknown_metric",
             )
-        for column in METRICS if name == ALL else (name,):
+        for column in ALL_COLUMNS if name == ALL else (name,):
             if column not in columns:
                 columns.append(column)
     return tuple(columns) or DEFAULT_METRICS

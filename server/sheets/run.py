@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from server.pipeline.equivalences import ENERGY_CLASS, energy_class
 from server.pipeline.fields import FieldError
 from server.pipeline.metrics import needs_ranges, row_reader
 from server.pipeline.run import Pipeline, estimate_groups
 from server.sheets.errors import validation_message
-from server.sheets.lines import Fragment, Line
+from server.sheets.lines import Fragment, Line, ParsedLine
 
 ERROR_PREFIX = "#ERROR "
 
@@ -45,8 +46,11 @@ def estimate_lines(
         group[0].append(index)
         group[1].append((line.input_tokens, line.output_tokens))
 
-    row_of = row_reader(columns)
-    ranges = needs_ranges(columns)
+    # The energy class is a label from the line's own output tokens: set in its place after the numbers.
+    label_at = columns.index(ENERGY_CLASS) if ENERGY_CLASS in columns else None
+    numbers = tuple(name for name in columns if name != ENERGY_CLASS)
+    row_of = row_reader(numbers)
+    ranges = needs_ranges(numbers)
     as_fields = (
         ({name: value for fragment in fields if fragment is not None for name, value in fragment}, indices, counts)
         for fields, (indices, counts) in groups.items()
@@ -63,5 +67,10 @@ def estimate_lines(
                 out[index] = error_row(result.error.message, width)
                 failed += 1
                 continue
-            out[index] = row_of(result.inference, result.training, result.inference_low, result.inference_high)
+            row: list[Any] = row_of(result.inference, result.training, result.inference_low, result.inference_high)
+            if label_at is not None:
+                line = lines[index]
+                tokens = line.output_tokens if isinstance(line, ParsedLine) else None
+                row.insert(label_at, energy_class(result.inference.usage_energy_wh, tokens))
+            out[index] = row
     return out, failed
