@@ -26,6 +26,12 @@ const SCOPE3_RETRY_MAX_WAIT_S_ = 10;
 // A dropped connection is tried once more after this long (another instance answers; assumption, no Retry-After).
 const SCOPE3_RECONNECT_WAIT_MS_ = 500;
 const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', 'hosting', 'location'];
+const SCOPE3_COMPARE_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'alt_model', 'alt_hosting', 'alt_location'];
+
+/** The argument names of a custom function that takes its arguments by position (not a table). */
+function argumentNames_(fn) {
+  return fn === 'SCOPE3_COMPARE' ? SCOPE3_COMPARE_ARGS_ : SCOPE3_IMPACT_ARGS_;
+}
 
 /**
  * Runs one custom-function call through the cache and the sheets endpoint.
@@ -36,7 +42,7 @@ const SCOPE3_IMPACT_ARGS_ = ['model', 'input_tokens', 'output_tokens', 'task', '
 function runSheetsCall_(call) {
   const settings = requireSettings_();
   const metric = normalizeMetric_(call.metric);
-  const plan = call.fn === 'SCOPE3_IMPACT_TABLE' ? planTable_(call.table) : planArgs_(call.args);
+  const plan = call.fn === 'SCOPE3_IMPACT_TABLE' ? planTable_(call.table) : planArgs_(call.args, call.fn);
   if (plan === null) {
     // Inconsistent or oversized input: the server's 400 explains it better than we could.
     return postAll_(settings, [rawBody_(call, metric)])[0];
@@ -204,11 +210,11 @@ function utf8Length_(text) {
 }
 
 /**
- * How SCOPE3_IMPACT's arguments split into lines, or null when they are inconsistent (a range wider than one
- * column, ranges of different heights, too many lines).
+ * How the arguments of SCOPE3_IMPACT or SCOPE3_COMPARE (fn) split into lines, or null when they are inconsistent
+ * (a range wider than one column, ranges of different heights, too many lines).
  */
-function planArgs_(args) {
-  const names = SCOPE3_IMPACT_ARGS_.filter(function (name) {
+function planArgs_(args, fn) {
+  const names = argumentNames_(fn).filter(function (name) {
     return args[name] !== undefined;
   });
   const heights = [];
@@ -256,7 +262,7 @@ function planArgs_(args) {
           })
           : args[name];
       });
-      return {function: 'SCOPE3_IMPACT', args: cut, metric: metric};
+      return {function: fn, args: cut, metric: metric};
     },
   };
 }
@@ -292,7 +298,7 @@ function planTable_(table) {
 function rawBody_(call, metric) {
   if (call.fn === 'SCOPE3_IMPACT_TABLE') return {function: call.fn, table: call.table, metric: metric};
   const args = {};
-  SCOPE3_IMPACT_ARGS_.forEach(function (name) {
+  argumentNames_(call.fn).forEach(function (name) {
     if (call.args[name] !== undefined) args[name] = call.args[name];
   });
   return {function: call.fn, args: args, metric: metric};

@@ -46,6 +46,41 @@ function SCOPE3_IMPACT(model, input_tokens, output_tokens, task, hosting, locati
 }
 
 /**
+ * Each line against an alternative: another model, hosting or place. Per metric three columns: the
+ * alternative's value, the difference (alternative minus the line) and the ratio (alternative / line).
+ * The line runs on its model's default hosting and place; ranges and single values as in SCOPE3_IMPACT.
+ *
+ * @param {string|Array<Array<string>>} model Model id of each line, e.g. "gpt-4o".
+ * @param {number|Array<Array<number>>} input_tokens Prompt tokens per inference (0 or more).
+ * @param {number|Array<Array<number>>} output_tokens Generated tokens per inference (0 or more).
+ * @param {string|Array<Array<string>>} alt_model The alternative model; blank for the same model (to compare
+ *     hosting or place only).
+ * @param {string|Array<Array<string>>} alt_hosting Optional. The alternative's hosting, as SCOPE3_IMPACT's
+ *     hosting. Default: the alternative model's usual service.
+ * @param {string|Array<Array<string>>} alt_location Optional. The alternative's place, as SCOPE3_IMPACT's
+ *     location. Default: its hosting's region.
+ * @param {string} metric Optional. Which metrics to compare: blank = energy_wh (Wh), gco2e (g CO2e) and
+ *     water_ml (mL); any number metric SCOPE3_IMPACT takes, or a comma-separated list of up to 6.
+ * @return {Array<Array<number|string>>} One row per line: alternative, difference, ratio per metric; the ratio
+ *     is blank when the line's own value is 0.
+ * @customfunction
+ */
+function SCOPE3_COMPARE(model, input_tokens, output_tokens, alt_model, alt_hosting, alt_location, metric) {
+  return runSheetsCall_({
+    fn: 'SCOPE3_COMPARE',
+    metric: metric,
+    args: {
+      model: model,
+      input_tokens: input_tokens,
+      output_tokens: output_tokens,
+      alt_model: alt_model,
+      alt_hosting: alt_hosting,
+      alt_location: alt_location,
+    },
+  }).values;
+}
+
+/**
  * Energy, carbon and water for every row of a table whose first row names the fields; returns a header row
  * (level with the table's header) and one result row per data row, in Wh, g CO2e and mL by default.
  * Header names: model, input_tokens, output_tokens, task, hosting, location, and any /v1/impact field such as

@@ -5,8 +5,9 @@
 
 const SCOPE3_MODELS_SHEET_ = 'Models';
 const SCOPE3_EXAMPLE_SHEET_ = 'Scope3 example';
-// The widest SCOPE3_* output (metric "all"): how far right freezeResults looks for spilled values.
-const SCOPE3_MAX_RESULT_COLUMNS_ = 19;
+// The widest SCOPE3_* output (metric "all", the 3 equivalences and energy_class): how far right freezeResults looks
+// for spilled values. SCOPE3_COMPARE spills at most 18 (6 metrics).
+const SCOPE3_MAX_RESULT_COLUMNS_ = 23;
 
 /** Builds the add-on menu. Runs without authorization (AuthMode.NONE), so it only adds items. */
 function onOpen(e) {

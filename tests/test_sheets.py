@@ -472,3 +472,63 @@ def test_the_default_row_equals_the_sums_of_the_total_to_the_bit(values: list[fl
     ]
     assert row_reader(DEFAULT_METRICS)(inference, training) == generic
     assert row_reader(("water_ml", "gco2e"))(inference, training) == [generic[2], generic[1]]
+
+
+def test_compare_on_5000_lines_is_one_call_and_the_difference_of_two_impact_ranges(client: FlaskClient) -> None:
+    rng = random.Random(16)
+    models = [[rng.choice(["gpt-4o", "llama_31_8b", "claude-3-5-sonnet", "gemini-2.5-flash"])] for _ in range(5000)]
+    inputs = [[rng.randint(0, 4000)] for _ in range(5000)]
+    outputs = [[rng.randint(1, 2000)] for _ in range(5000)]
+    alt_models = [[rng.choice(["gpt-4o-mini", "", "llama_31_70b"])] for _ in range(5000)]
+    args = {"model": models, "input_tokens": inputs, "output_tokens": outputs}
+    body = {"function": "SCOPE3_COMPARE", "metric": "gco2e, energy_wh"}
+    body["args"] = {**args, "alt_model": alt_models, "alt_hosting": "", "alt_location": "FR"}
+    answer = sheets(client, body)
+    assert answer["columns"] == [f"{m}_{s}" for m in ("gco2e", "energy_wh") for s in ("alt", "difference", "ratio")]
+    assert answer["lines"] == 5000 and answer["errors"] == 0
+    mine = sheets(client, {"args": args, "metric": "gco2e, energy_wh"})["values"]
+    chosen = [[alt[0] or model[0]] for alt, model in zip(alt_models, models, strict=True)]
+    theirs = sheets(client, {"args": {**args, "model": chosen, "location": "FR"}, "metric": "gco2e, energy_wh"})
+    for row, base, alt in zip(answer["values"], mine, theirs["values"], strict=True):
+        for k in range(2):
+            assert row[3 * k] == alt[k]
+            assert row[3 * k + 1] == alt[k] - base[k]
+            assert row[3 * k + 2] == alt[k] / base[k]
+
+
+def test_compare_errors_blanks_and_defaults(client: FlaskClient) -> None:
+    body = {
+        "function": "SCOPE3_COMPARE",
+        "args": {
+            "model": [["gpt-4o"], ["gpt-9"], ["gpt-4o"], [""], ["gpt-4o"]],
+            "input_tokens": [[100], [100], [100], [""], [0]],
+            "output_tokens": [[100], [100], [100], [""], [0]],
+            "alt_model": [["llama_31_8b"], ["llama_31_8b"], ["llama-9"], [""], [""]],
+        },
+        "metric": "energy_wh",
+    }
+    values = sheets(client, body)["values"]
+    assert (
+        values[0][0]
+        == sheets(
+            client, {"args": {"model": "llama_31_8b", "input_tokens": 100, "output_tokens": 100}, "metric": "energy_wh"}
+        )["values"][0][0]
+    )
+    assert values[1][0].startswith("#ERROR unknown model 'gpt-9'")
+    assert values[2][0].startswith("#ERROR alternative: unknown model 'llama-9'")
+    assert values[3] == ["", "", ""]
+    # No tokens: the same model on the same defaults uses nothing; no ratio of zero to zero.
+    assert values[4][1] == 0 and values[4][2] == ""
+    refused = client.post("/v1/sheets/impact", json={**body, "metric": "energy_class"})
+    assert refused.status_code == 400 and refused.json["details"]["reason"] == "not_a_number"
+    wide = client.post("/v1/sheets/impact", json={**body, "metric": "all"})
+    assert wide.status_code == 400 and wide.json["details"]["reason"] == "too_many_metrics"
+    uneven = client.post(
+        "/v1/sheets/impact",
+        json={"function": "SCOPE3_COMPARE", "args": {"model": [["gpt-4o"]] * 3, "alt_location": [["FR"]] * 2}},
+    )
+    assert uneven.status_code == 400 and "different heights" in uneven.json["message"]
+    unknown = client.post(
+        "/v1/sheets/impact", json={"function": "SCOPE3_COMPARE", "args": {"model": "x", "hosting": 1}}
+    )
+    assert unknown.status_code == 400 and unknown.json["details"]["field"] == "args.hosting"

@@ -1,8 +1,9 @@
 """The Google Sheets endpoints: what `apps_script/` calls.
 
-`POST /v1/sheets/impact` takes a custom function's arguments as Sheets passed them and answers the 2-D array the
-function returns: one row per line, numbers for a good line, blanks for a blank one, `#ERROR ...` text for a bad
-one, so one bad line never blanks the block. Lines run through the same pipeline as `/v1/impact`.
+`POST /v1/sheets/impact` takes a custom function's arguments as Sheets passed them (`SCOPE3_IMPACT`,
+`SCOPE3_IMPACT_TABLE`, `SCOPE3_COMPARE`) and answers the 2-D array the function returns: one row per line,
+numbers for a good line, blanks for a blank one, `#ERROR ...` text for a bad one, so one bad line never blanks
+the block. Lines run through the same pipeline as `/v1/impact`.
 
 `GET /v1/sheets/catalog/<tab>` answers the cells of the "Models", "GPUs", "Nodes" or "Datacenters" tab the caller
 sees, in the columns the sync job writes (`server.sync.columns`), for the add-on's "Refresh Models tab".
@@ -18,6 +19,7 @@ from server.api.spec import Reply, documented
 from server.errors import BadRequest, NotFound, from_validation_error, json_response
 from server.pipeline.fields import Places
 from server.schemas.sheets import SheetsImpactRequest, SheetsImpactResponse, SheetsTableResponse
+from server.sheets.compare import compare, compare_columns, compare_lines
 from server.sheets.lines import Line, function_lines, table_lines
 from server.sheets.metrics import metric_columns
 from server.sheets.run import estimate_lines
@@ -53,9 +55,20 @@ def _lines(body: SheetsImpactRequest, places: Places) -> list[Line]:
 def sheets_impact() -> Response:
     body = _parse(require_json_body())
     columns = metric_columns(body.metric)
+    if body.function == "SCOPE3_COMPARE":
+        return _compare(body, columns)
     lines = _lines(body, Places(current_catalog()))
     table_form = body.function == "SCOPE3_IMPACT_TABLE"
     values, failed = estimate_lines(current_pipeline(), lines, columns, table_form=table_form)
+    return json_response({"columns": list(columns), "values": values, "lines": len(values), "errors": failed})
+
+
+def _compare(body: SheetsImpactRequest, metrics: tuple[str, ...]) -> Response:
+    if body.args is None:
+        raise BadRequest("args: required for SCOPE3_COMPARE (model, input_tokens, output_tokens, alt_model, ...)")
+    columns = compare_columns(metrics)
+    base, alt = compare_lines(body.args, Places(current_catalog()))
+    values, failed = compare(current_pipeline(), base, alt, metrics)
     return json_response({"columns": list(columns), "values": values, "lines": len(values), "errors": failed})
 
 

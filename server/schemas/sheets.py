@@ -32,10 +32,11 @@ class SheetsImpactRequest(BaseModel):
         },
     )
 
-    function: Literal["SCOPE3_IMPACT", "SCOPE3_IMPACT_TABLE"] = "SCOPE3_IMPACT"
+    function: Literal["SCOPE3_IMPACT", "SCOPE3_IMPACT_TABLE", "SCOPE3_COMPARE"] = "SCOPE3_IMPACT"
     args: dict[str, Any] | None = Field(
         None,
-        description="SCOPE3_IMPACT's arguments by name: model, input_tokens, output_tokens, task, hosting, location",
+        description="SCOPE3_IMPACT's arguments by name: model, input_tokens, output_tokens, task, hosting, location; "
+        "SCOPE3_COMPARE's: model, input_tokens, output_tokens, alt_model, alt_hosting, alt_location",
     )
     table: list[Any] | None = Field(None, description="SCOPE3_IMPACT_TABLE's range: a header row, then data rows")
     metric: Any = Field(

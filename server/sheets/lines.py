@@ -54,7 +54,7 @@ FUNCTION_ARGUMENTS = ("model", "input_tokens", "output_tokens", "task", "hosting
 PLACE_COLUMNS = ("hosting", "location")
 
 
-def _column(value: Any, name: str) -> list[Any] | None:
+def column_cells(value: Any, name: str) -> list[Any] | None:
     """A range argument's cells, top to bottom; None for a scalar."""
     if not isinstance(value, list):
         return None
@@ -185,7 +185,7 @@ def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
         )
     if "model" not in args:
         raise InputError("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
-    ranges = {name: column for name, value in args.items() if (column := _column(value, name)) is not None}
+    ranges = {name: column for name, value in args.items() if (column := column_cells(value, name)) is not None}
     heights = {name: len(column) for name, column in ranges.items()}
     # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
     tallest = max(heights.values(), default=1)

@@ -1,5 +1,5 @@
 'use strict';
-// SCOPE3_IMPACT and SCOPE3_IMPACT_TABLE against a live gunicorn: HTTP calls per range, the cache, per-line
+// SCOPE3_IMPACT, SCOPE3_COMPARE and SCOPE3_IMPACT_TABLE against a live gunicorn: HTTP calls per range, the cache, per-line
 // errors, metrics, and values equal to what POST /v1/impact gives for the same rows.
 
 const assert = require('node:assert/strict');
@@ -324,11 +324,14 @@ describe('metric', () => {
     assert.deepEqual(values.slice(1), truth.map((row) => [defaultMetrics(row)[2], defaultMetrics(row)[0]]));
   });
 
-  test('"all" gives the full breakdown, as wide as freezeResults looks', () => {
+  test('every metric at once is as wide as freezeResults looks; "all" is the 19 physical ones', () => {
     const gas = makeGas();
-    const values = gas.customFunction('SCOPE3_IMPACT_TABLE', [['model', 'input_tokens', 'output_tokens'], ...lines], 'all');
+    const header = ['model', 'input_tokens', 'output_tokens'];
+    const widest = gas.customFunction('SCOPE3_IMPACT_TABLE', [header, ...lines], 'all, km_by_car, phone_charges, showers, energy_class');
+    assert.equal(widest[0].length, vm.runInContext('SCOPE3_MAX_RESULT_COLUMNS_', gas.context));
+    const values = gas.customFunction('SCOPE3_IMPACT_TABLE', [header, ...lines], 'all');
     const columns = values[0];
-    const width = vm.runInContext('SCOPE3_MAX_RESULT_COLUMNS_', gas.context);
+    const width = 19;
     assert.equal(columns.length, width, `metric "all" has ${columns.length} columns: ${columns.join(', ')}`);
     for (const name of ['energy_wh', 'gco2e', 'water_ml', 'usage_gco2e', 'embodied_gco2e', 'usage_water_ml', 'embodied_water_ml']) {
       assert.ok(columns.includes(name), `"all" lacks ${name}: ${columns.join(', ')}`);
@@ -365,5 +368,38 @@ describe('metric', () => {
       { message: /^Scope3: .*\(HTTP 400\)$/ },
     );
     assert.equal(gas.takeRequests().length, 2);
+  });
+});
+
+describe('SCOPE3_COMPARE over a 5,000-line range', () => {
+  const LINES = 5000;
+  const next = random(20261207);
+  const pick = (list) => list[Math.floor(next() * list.length)];
+  const models = [];
+  const inputs = [];
+  const outputs = [];
+  const alternatives = [];
+  for (let i = 0; i < LINES; i++) {
+    models.push(pick(['gpt-4o', 'llama_31_8b', 'claude-3-5-sonnet', 'gemini-2.5-flash']));
+    inputs.push(Math.floor(next() * 8000));
+    outputs.push(1 + Math.floor(next() * 2000));
+    alternatives.push(pick(['gpt-4o-mini', 'llama_31_70b', '']));
+  }
+
+  test('one request; each value is the difference of two SCOPE3_IMPACT ranges, and their ratio', () => {
+    const gas = makeGas();
+    const values = gas.customFunction('SCOPE3_COMPARE', column(models), column(inputs), column(outputs), column(alternatives), '', 'SE', 'gco2e');
+    assert.equal(gas.takeRequests().length, 1, 'a 5,000-line comparison is one call');
+    assert.equal(values.length, LINES);
+    const mine = gas.customFunction('SCOPE3_IMPACT', column(models), column(inputs), column(outputs), undefined, undefined, undefined, 'gco2e');
+    const chosen = alternatives.map((alt, i) => alt || models[i]);
+    const theirs = gas.customFunction('SCOPE3_IMPACT', column(chosen), column(inputs), column(outputs), undefined, undefined, 'SE', 'gco2e');
+    gas.takeRequests();
+    values.forEach((row, i) => {
+      assertNumberRow(row, 3, `line ${i}`);
+      assert.deepEqual(row, [theirs[i][0], theirs[i][0] - mine[i][0], theirs[i][0] / mine[i][0]], `line ${i}`);
+    });
+    assert.deepEqual(gas.customFunction('SCOPE3_COMPARE', column(models), column(inputs), column(outputs), column(alternatives), '', 'SE', 'gco2e'), values);
+    assert.equal(gas.takeRequests().length, 0, 'an unchanged comparison comes from the cache');
   });
 });

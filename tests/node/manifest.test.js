@@ -156,7 +156,7 @@ test('custom functions carry @customfunction JSDoc with a @param per argument an
   const full = fs.readFileSync(path.join(SCRIPT_DIR, 'Functions.gs'), 'utf8');
   const blocks = [...full.matchAll(/\/\*\*([\s\S]*?)\*\/\s*function\s+([A-Z0-9_]+)\s*\(([^)]*)\)/g)];
   const names = blocks.map((m) => m[2]);
-  assert.deepEqual(names, ['SCOPE3_IMPACT', 'SCOPE3_IMPACT_TABLE']);
+  assert.deepEqual(names, ['SCOPE3_IMPACT', 'SCOPE3_COMPARE', 'SCOPE3_IMPACT_TABLE']);
   for (const [, doc, name, params] of blocks) {
     assert.match(doc, /@customfunction/, name);
     assert.match(doc, /@return \{/, name);
@@ -170,7 +170,7 @@ test('the .gs files load in any order, as Apps Script does not promise one', () 
   for (const order of [scriptFiles(), [...scriptFiles()].reverse()]) {
     const context = vm.createContext({});
     for (const name of order) vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
-    for (const name of ['SCOPE3_IMPACT', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
+    for (const name of ['SCOPE3_IMPACT', 'SCOPE3_COMPARE', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
       'saveSettings', 'testConnection', 'refreshModelsTab', 'recalculateFormulas', 'insertExampleSheet', 'freezeResults',
       'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults']) {
       assert.equal(typeof context[name], 'function', `${name} after loading ${order.join(', ')}`);
