@@ -37,13 +37,10 @@ if str(REPO) not in sys.path:
 
 from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
 from server.catalog.store import Catalog, CatalogModel, load_catalog  # noqa: E402
-from server.engine import ModelSpec, NodeSpec, SiteSpec, TaskKind, Workload, estimate, prepare  # noqa: E402
+from server.engine import ModelSpec, SiteSpec, TaskKind, Workload, estimate, prepare, usage_parts  # noqa: E402
 from server.engine import constants as c  # noqa: E402
-from server.engine.hardware import host_power_w, it_energy_per_gpu_j, serving_gpu_count  # noqa: E402
 from server.pipeline.resolve import (  # noqa: E402
     Hosting,
-    model_bounds,
-    node_bounds,
     resolve_hosting,
     resolve_model,
     resolve_site,
@@ -158,22 +155,6 @@ def _resolve(catalog: Catalog, row: ImpactRow) -> tuple[CatalogModel, ModelSpec,
     return model, served_model(model, hosting.service), hosting, resolve_site(catalog, row, hosting).spec
 
 
-def _it_parts(catalog: Catalog, spec: ModelSpec, node: NodeSpec) -> dict[str, float]:
-    """IT joules per accelerator joule in three parts, checked against the engine's own sum."""
-    gpu_count = serving_gpu_count(spec, node)
-    it_j, seconds_per_j = it_energy_per_gpu_j(node, gpu_count, catalog.calibration)
-    host_w = host_power_w(node, gpu_count)
-    idle_w = host_w + gpu_count * node.gpu.idle_power_w
-    parts = {
-        "accelerators": 1.0,
-        "host": seconds_per_j * host_w,
-        "idle reserve": seconds_per_j * (1.0 / node.average_utilization_rate - 1.0) * idle_w,
-    }
-    if not math.isclose(sum(parts.values()), it_j):  # the engine's own sum, never a second model of it
-        raise ValidationError(f"the split adds to {sum(parts.values())} IT J per GPU J, the engine counts {it_j}")
-    return parts
-
-
 ENDS = ("central", "low", "high")
 
 
@@ -195,17 +176,13 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
     if metric == "gpu_energy_wh":
         return gpu_j / c.J_PER_WH
     if metric == "active_energy_wh":  # node power at load x PUE: the idle reserve left out
-        model, spec, hosting, _ = _resolve(catalog, row)
-        node, sizes = hosting.node, spec
-        if end != "central":  # the node and the model at that end, as resolve() prepares them
-            at = ENDS.index(end) - 1
-            node, sizes = node_bounds(hosting)[at], model_bounds(model, spec)[at]
-        parts = _it_parts(catalog, sizes, node)
-        return inference.usage_energy_wh * (1.0 - parts["idle reserve"] / sum(parts.values()))
-    if metric in ("it_energy_wh", "onsite_water_ml"):
-        site = _resolve(catalog, row)[3]
-        it_wh = inference.usage_energy_wh / site.pue
-        return it_wh if metric == "it_energy_wh" else it_wh / c.WH_PER_KWH * site.wue_l_per_kwh * c.ML_PER_L
+        parts = usage_parts(prepared, gpu_j)
+        return (parts.accelerators_wh + parts.host_wh) * prepared.pue
+    if metric == "it_energy_wh":  # the facility energy without the site's overhead (PUE - 1)
+        parts = usage_parts(prepared, gpu_j)
+        return parts.accelerators_wh + parts.host_wh + parts.idle_reserve_wh
+    if metric == "onsite_water_ml":  # the IT energy x the site's WUE, without the water of the electricity
+        return usage_parts(prepared, gpu_j).onsite_water_ml
     if metric == "gco2e":
         return inference.usage_emissions_gco2e + inference.embodied_emissions_gco2e
     if metric == "water_ml":
@@ -213,19 +190,21 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
     raise ValidationError(f"{reference.id}: unknown metric {metric!r}")
 
 
-def energy_split(catalog: Catalog, row_fields: dict[str, object]) -> dict[str, float]:
-    """Shares of the full-stack energy of a row, in Google's four parts, as the engine counts them.
-
-    Per joule of accelerator energy the engine adds the host's power for the same time, the idle power of the
-    capacity held in reserve (1/u - 1 of that time) and, on the IT total, the site's PUE - 1
-    (`server/engine/hardware.py`).
-    """
-    _, spec, hosting, site = _resolve(catalog, ImpactRow.model_validate(row_fields))
-    parts = _it_parts(catalog, spec, hosting.node)
-    it = sum(parts.values())
-    parts["overhead"] = it * (site.pue - 1.0)
-    total = it + parts["overhead"]
-    return {name: value / total for name, value in parts.items()}
+def energy_split(pipeline: Pipeline, row_fields: dict[str, object]) -> dict[str, float]:
+    """Shares of the full-stack energy of a row, in Google's four parts, as the engine counts them
+    (`server.engine.usage_parts`: per joule of accelerator energy the host's power for the same time, the idle
+    power of the capacity held in reserve, 1/u - 1 of that time, and on the IT total the site's PUE - 1)."""
+    result = pipeline.run_row(ImpactRow.model_validate(row_fields))
+    assert result.resolved is not None, result.error
+    parts = usage_parts(result.resolved.prepared, result.gpu_energy_j)
+    shares = {
+        "accelerators": parts.accelerators_wh,
+        "host": parts.host_wh,
+        "idle reserve": parts.idle_reserve_wh,
+        "overhead": parts.overhead_wh,
+    }
+    total = sum(shares.values())
+    return {name: value / total for name, value in shares.items()}
 
 
 # The operating points tried on one row by `operating_points`: (label, bytes per weight, streams per GPU,
@@ -336,7 +315,7 @@ def main() -> int:
         f"{TARGET_CONTAINED:.0%}), median high / low x{summary.median_spread:.2f} (target <= {TARGET_SPREAD}): "
         + ("targets met" if summary.ranges_meet_targets else "targets NOT met")
     )
-    split = energy_split(catalog, SPLIT_ROW)
+    split = energy_split(Pipeline(catalog), SPLIT_ROW)
     print(f"\nsplit of full-stack energy, {SPLIT_ROW['model_id']} on {SPLIT_ROW['managed_service_id']} vs Google's:")
     for name, share in split.items():
         print(f"  {name:14} {share:6.1%}   Google {GOOGLE_SPLIT[name]:5.0%}")

@@ -20,6 +20,7 @@ from server.engine import (
     estimate,
     prepare,
     site_embodied_per_it_kwh,
+    usage_parts,
 )
 from server.engine.estimate import attention_width, diffusion_flops_per_step
 from server.engine.hardware import gpus_for_weights
@@ -81,6 +82,23 @@ def test_text_request_by_hand() -> None:
     assert inference.embodied_emissions_gco2e == pytest.approx(1_200_000 * 0.09 / life_s)
     assert inference.embodied_water_ml == pytest.approx(100_000 * 0.09 / life_s)
     assert training.usage_energy_wh == 0.0
+
+
+def test_usage_parts_by_hand_add_up_to_the_estimate() -> None:
+    p = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    inference, _, gpu_j = estimate(p, Workload(TaskKind.TEXT, input_tokens=1000, output_tokens=100))
+    parts = usage_parts(p, gpu_j)
+    # The text request above: 45 J on the GPU, 22.5 J host, 31.5 J idle reserve; 99 J IT x (1.5 - 1) overhead.
+    assert parts.accelerators_wh == pytest.approx(45 / 3600)
+    assert parts.host_wh == pytest.approx(22.5 / 3600)
+    assert parts.idle_reserve_wh == pytest.approx(31.5 / 3600)
+    assert parts.overhead_wh == pytest.approx(49.5 / 3600)
+    energy = parts.accelerators_wh + parts.host_wh + parts.idle_reserve_wh + parts.overhead_wh
+    assert energy == pytest.approx(inference.usage_energy_wh, rel=1e-12)
+    # Water: on site 99 J x 0.5 L/kWh; generating the electricity 148.5 J x 2 L/kWh.
+    assert parts.onsite_water_ml == pytest.approx(99 / 3.6e6 * 0.5 * 1000)
+    assert parts.generation_water_ml == pytest.approx(148.5 / 3.6e6 * 2 * 1000)
+    assert parts.onsite_water_ml + parts.generation_water_ml == pytest.approx(inference.usage_water_ml, rel=1e-12)
 
 
 def test_a_sites_building_is_shared_per_it_kwh_by_hand() -> None:

@@ -97,7 +97,9 @@ def test_onsite_water_is_it_energy_times_wue(bench: ModuleType, catalog: object)
 
 
 def test_energy_split_adds_up_and_overhead_is_the_pue(bench: ModuleType, catalog: object) -> None:
-    split = bench.energy_split(catalog, bench.SPLIT_ROW)
+    from server.pipeline.run import Pipeline
+
+    split = bench.energy_split(Pipeline(catalog), bench.SPLIT_ROW)  # type: ignore[arg-type]
     assert set(split) == set(bench.GOOGLE_SPLIT)
     assert sum(split.values()) == pytest.approx(1.0)
     pue = catalog.services["google-ai-studio"].pue  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ Nothing here imports Flask, the database, the catalog loader, the clock or the e
 (`tests/test_engine_purity.py` enforces it). Units live in names.
 """
 
-from server.engine.estimate import estimate, prepare
+from server.engine.estimate import estimate, prepare, usage_parts
 from server.engine.hardware import site_embodied_per_it_kwh
 from server.engine.specs import (
     Calibration,
@@ -16,6 +16,7 @@ from server.engine.specs import (
     SiteSpec,
     TaskKind,
     TrainingSpec,
+    UsageParts,
     Workload,
 )
 
@@ -29,8 +30,10 @@ __all__ = [
     "SiteSpec",
     "TaskKind",
     "TrainingSpec",
+    "UsageParts",
     "Workload",
     "estimate",
     "prepare",
     "site_embodied_per_it_kwh",
+    "usage_parts",
 ]

@@ -8,7 +8,7 @@ from server.engine import constants as c
 from server.engine.hardware import (
     embodied_per_node_second,
     gpu_serving_power_w,
-    it_energy_per_gpu_j,
+    it_parts_per_gpu_j,
     serving_gpu_count,
     site_factors,
 )
@@ -23,6 +23,7 @@ from server.engine.specs import (
     SiteSpec,
     TaskKind,
     TrainingSpec,
+    UsageParts,
     Workload,
 )
 
@@ -154,7 +155,8 @@ def prepare(
     gpu_count = serving_gpu_count(model, node)
     batch_size = node.streams_per_gpu * gpu_count
     prefill_j = prefill_j_per_token(model, gpu, calibration)
-    it_j, node_s_per_j = it_energy_per_gpu_j(node, gpu_count, calibration)
+    host_j, idle_j, node_s_per_j = it_parts_per_gpu_j(node, gpu_count, calibration)
+    it_j = 1.0 + host_j + idle_j
     facility_wh, gco2e, water_ml = site_factors(site)
     it_kwh = it_j / c.J_PER_KWH  # IT kWh per GPU joule
     emb_g_per_s, emb_ml_per_s = embodied_per_node_second(node, gpu_count)
@@ -182,6 +184,25 @@ def prepare(
         embodied_water_ml_per_gpu_j=node_s_per_j * emb_ml_per_s + it_kwh * site.embodied_water_ml_per_it_kwh,
         node_seconds_per_gpu_j=node_s_per_j,
         training=training_per_request(training),
+        host_j_per_gpu_j=host_j,
+        idle_j_per_gpu_j=idle_j,
+        pue=site.pue,
+        onsite_water_ml_per_gpu_j=it_kwh * site.wue_l_per_kwh * c.ML_PER_L,
+    )
+
+
+def usage_parts(p: Prepared, gpu_j: float) -> UsageParts:
+    """The usage energy and water of a request of `gpu_j` GPU joules, in parts that add up to its estimate's."""
+    to_wh = gpu_j / c.J_PER_WH
+    it_wh = to_wh * (1.0 + p.host_j_per_gpu_j + p.idle_j_per_gpu_j)
+    onsite = gpu_j * p.onsite_water_ml_per_gpu_j
+    return UsageParts(
+        accelerators_wh=to_wh,
+        host_wh=to_wh * p.host_j_per_gpu_j,
+        idle_reserve_wh=to_wh * p.idle_j_per_gpu_j,
+        overhead_wh=it_wh * (p.pue - 1.0),
+        onsite_water_ml=onsite,
+        generation_water_ml=gpu_j * p.usage_water_ml_per_gpu_j - onsite,
     )
 
 

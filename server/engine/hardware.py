@@ -36,8 +36,8 @@ def gpu_serving_power_w(gpu: GpuSpec, calibration: Calibration) -> float:
     return gpu.max_power_w * calibration.gpu_serving_power_fraction
 
 
-def it_energy_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration) -> tuple[float, float]:
-    """(IT joules per GPU joule, node-seconds per GPU joule).
+def it_parts_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration) -> tuple[float, float, float]:
+    """(host joules, idle-reserve joules, node-seconds) per GPU joule.
 
     While the GPUs spend 1 J on the request, the host draws its power for the same time, and the
     capacity held idle between requests (1/u - 1 of that time) draws idle power.
@@ -47,8 +47,13 @@ def it_energy_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration
     host_w = host_power_w(node, gpu_count)
     idle_w = host_w + gpu_count * node.gpu.idle_power_w
     idle_fraction = 1.0 / node.average_utilization_rate - 1.0
-    it_j = 1.0 + seconds_per_j * host_w + seconds_per_j * idle_fraction * idle_w
-    return it_j, seconds_per_j
+    return seconds_per_j * host_w, seconds_per_j * idle_fraction * idle_w, seconds_per_j
+
+
+def it_energy_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration) -> tuple[float, float]:
+    """(IT joules per GPU joule: the GPU's 1 + host + idle reserve, node-seconds per GPU joule)."""
+    host_j, idle_j, seconds_per_j = it_parts_per_gpu_j(node, gpu_count, calibration)
+    return 1.0 + host_j + idle_j, seconds_per_j
 
 
 def embodied_per_node_second(node: NodeSpec, gpu_count: int) -> tuple[float, float]:

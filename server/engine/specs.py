@@ -183,3 +183,21 @@ class Prepared:
     embodied_water_ml_per_gpu_j: float
     node_seconds_per_gpu_j: float
     training: Impacts
+    # The parts of the usage figures, for explaining one estimate (`estimate.usage_parts`): IT joules of the
+    # host and of the idle reserve per GPU joule, the site's PUE, and the on-site share of the water per GPU joule.
+    host_j_per_gpu_j: float = 0.0
+    idle_j_per_gpu_j: float = 0.0
+    pue: float = 1.0
+    onsite_water_ml_per_gpu_j: float = 0.0
+
+
+class UsageParts(NamedTuple):
+    """A request's usage energy and water in the parts Google's split uses (Elsworth et al. 2025): they add up to
+    its `usage_energy_wh` and `usage_water_ml`."""
+
+    accelerators_wh: float
+    host_wh: float
+    idle_reserve_wh: float
+    overhead_wh: float  # cooling and power distribution: the IT energy x (PUE - 1)
+    onsite_water_ml: float  # cooling water at the site
+    generation_water_ml: float  # water consumed generating the facility's electricity
