@@ -26,7 +26,7 @@ from server.pipeline import fields as cells
 from server.pipeline.metrics import DEFAULT_METRICS, row_reader
 from server.pipeline.run import Pipeline
 from server.schemas.impact import ImpactRow
-from server.schemas.sheets import SheetsImpactResponse, SheetsTableResponse
+from server.schemas.sheets import SheetsExplainResponse, SheetsImpactResponse, SheetsTableResponse
 from server.sheets.lines import MAX_LINES
 from server.sheets.metrics import ALL_COLUMNS
 from server.sync.columns import MODEL_COLUMNS
@@ -532,3 +532,52 @@ def test_compare_errors_blanks_and_defaults(client: FlaskClient) -> None:
         "/v1/sheets/impact", json={"function": "SCOPE3_COMPARE", "args": {"model": "x", "hosting": 1}}
     )
     assert unknown.status_code == 400 and unknown.json["details"]["field"] == "args.hosting"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"model": "gpt-4o", "input_tokens": 500, "output_tokens": 300, "location": "FR"},
+        {"model": "llama_31_405b", "input_tokens": 2000, "output_tokens": 800, "hosting": "aws:p5.48xlarge"},
+        {"model": "stable_diffusion_3_medium", "task": "text-to-image"},
+    ],
+)
+def test_explain_lays_a_line_out_in_parts_that_add_up_to_its_cells(client: FlaskClient, args: dict[str, Any]) -> None:
+    metrics = "energy_wh, gco2e, water_ml, energy_wh_low, energy_wh_high, gco2e_low, gco2e_high"
+    cells = dict(zip(metrics.split(", "), sheets(client, {"args": args, "metric": metrics})["values"][0], strict=True))
+    response = client.post("/v1/sheets/explain", json={"args": args})
+    assert response.status_code == 200, response.json
+    answer = SheetsExplainResponse.model_validate(response.json)
+    for name in ("energy_wh", "gco2e", "water_ml"):
+        explained = answer.metrics[name]
+        assert explained.value == cells[name]
+        assert sum(part.value for part in explained.parts) == pytest.approx(cells[name], rel=1e-12)
+        assert sum(part.share for part in explained.parts) == pytest.approx(1.0, rel=1e-12)
+    assert (answer.metrics["energy_wh"].low, answer.metrics["energy_wh"].high) == (
+        cells["energy_wh_low"],
+        cells["energy_wh_high"],
+    )
+    assert answer.metrics["gco2e"].low == cells["gco2e_low"] and answer.metrics["gco2e"].high == cells["gco2e_high"]
+    assert (
+        answer.methodology_version
+        == client.post("/v1/sheets/impact", json={"args": args}).headers["Scope3-Methodology-Version"]
+    )
+    whats = [source["what"] for source in answer.sources]
+    assert whats[0] == f"model {answer.model['id']}" and any(what.startswith("grid ") for what in whats)
+    assert all(len(source["source"]) > 10 for source in answer.sources)
+
+
+def test_explain_takes_one_good_line(client: FlaskClient) -> None:
+    table = {"function": "SCOPE3_IMPACT_TABLE", "table": [["model", "output_tokens"], ["gpt-4o", 10]]}
+    assert client.post("/v1/sheets/explain", json=table).status_code == 200
+    for body, reason in (
+        ({"args": {"model": [["gpt-4o"], ["gpt-4o"]]}}, "not_one_line"),
+        ({"args": {"model": ""}}, "blank_line"),
+        ({"args": {"model": "gpt-4o", "input_tokens": "many"}}, "bad_line"),
+        ({"args": {"model": "gpt-9"}}, "unknown_model"),
+        ({"function": "SCOPE3_COMPARE", "args": {"model": "gpt-4o"}}, None),
+    ):
+        answer = client.post("/v1/sheets/explain", json=body)
+        assert answer.status_code == 400, (body, answer.json)
+        if reason:
+            assert answer.json["details"]["reason"] == reason, answer.json

@@ -18,8 +18,14 @@ from server.api.http import current_catalog, current_pipeline, parse_json, requi
 from server.api.spec import Reply, documented
 from server.errors import BadRequest, NotFound, from_validation_error, json_response
 from server.pipeline.fields import Places
-from server.schemas.sheets import SheetsImpactRequest, SheetsImpactResponse, SheetsTableResponse
+from server.schemas.sheets import (
+    SheetsExplainResponse,
+    SheetsImpactRequest,
+    SheetsImpactResponse,
+    SheetsTableResponse,
+)
 from server.sheets.compare import compare, compare_columns, compare_lines
+from server.sheets.explain import explain, one_line
 from server.sheets.lines import Line, function_lines, table_lines
 from server.sheets.metrics import metric_columns
 from server.sheets.run import estimate_lines
@@ -70,6 +76,23 @@ def _compare(body: SheetsImpactRequest, metrics: tuple[str, ...]) -> Response:
     base, alt = compare_lines(body.args, Places(current_catalog()))
     values, failed = compare(current_pipeline(), base, alt, metrics)
     return json_response({"columns": list(columns), "values": values, "lines": len(values), "errors": failed})
+
+
+@bp.post("/v1/sheets/explain")
+@documented(
+    "Google Sheets: what one line's estimate is made of (the Explain sidebar)",
+    body=SheetsImpactRequest,
+    replies={200: Reply("The line's figures in parts that add up, with their sources", SheetsExplainResponse)},
+)
+def sheets_explain() -> Response:
+    body = _parse(require_json_body())
+    if body.function == "SCOPE3_COMPARE":
+        raise BadRequest(
+            "function: explain a SCOPE3_IMPACT line or a SCOPE3_IMPACT_TABLE row (for a comparison, explain each side)",
+            field="function",
+        )
+    line = one_line(_lines(body, Places(current_catalog())))
+    return json_response(explain(current_pipeline(), line))
 
 
 @bp.get("/v1/sheets/catalog/<tab>")

@@ -277,8 +277,11 @@ class Catalog:
         self._index_datacenters()
 
         grid: dict[tuple[str, str | None], list[tuple[int, float]]] = {}
+        # The source of each place's grid figures (its latest year's), for explaining an estimate.
+        self.grid_sources: dict[tuple[str, str | None], str] = {}
         for grid_row in read_rows(catalog_dir / "grid_intensity.csv", GridIntensityRow):
             grid.setdefault((grid_row.country, grid_row.region), []).append((grid_row.year, grid_row.gco2e_per_kwh))
+            self.grid_sources[(grid_row.country, grid_row.region)] = grid_row.source
         self.grid = {key: sorted(values) for key, values in grid.items()}
         self.countries = frozenset(country for country, _ in self.grid)
         self.grid_water = {

@@ -57,3 +57,36 @@ class SheetsTableResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     values: list[list[Cell]] = Field(description="a header row of field names, then one row per entry")
+
+
+class ExplainedPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    value: float
+    share: float = Field(description="of the metric's value")
+
+
+class ExplainedMetric(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str
+    value: float
+    low: float | None
+    high: float | None
+    parts: list[ExplainedPart] = Field(description="they add up to value")
+
+
+class SheetsExplainResponse(BaseModel):
+    """One line's estimate laid out: what the add-on's "Explain this estimate" sidebar shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row: dict[str, Any] = Field(description="the impact-row fields the line was read as")
+    methodology_version: str
+    model: dict[str, Any]
+    hardware: dict[str, Any]
+    place: dict[str, Any]
+    metrics: dict[str, ExplainedMetric] = Field(description="energy_wh, gco2e and water_ml")
+    sources: list[dict[str, str]]
+    steps: list[str]
