@@ -17,6 +17,7 @@ function onOpen(e) {
     .addItem('Refresh Models tab', 'refreshModelsTab')
     .addItem('Recalculate SCOPE3 formulas', 'recalculateFormulas')
     .addItem('Insert example sheet', 'insertExampleSheet')
+    .addItem('Explain this estimate', 'showExplain')
     .addSeparator()
     .addItem('Freeze results as values', 'freezeResults')
     .addItem('Estimate this sheet as a batch', 'estimateSheetAsBatch')

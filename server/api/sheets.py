@@ -91,8 +91,9 @@ def sheets_explain() -> Response:
             "function: explain a SCOPE3_IMPACT line or a SCOPE3_IMPACT_TABLE row (for a comparison, explain each side)",
             field="function",
         )
+    columns = metric_columns(body.metric)
     line = one_line(_lines(body, Places(current_catalog())))
-    return json_response(explain(current_pipeline(), line))
+    return json_response({"columns": list(columns), **explain(current_pipeline(), line)})
 
 
 @bp.get("/v1/sheets/catalog/<tab>")

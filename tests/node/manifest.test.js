@@ -130,21 +130,21 @@ test('no two apps_script files share a name once the extension is dropped, as Ap
 
 test('every createHtmlOutputFromFile name is an .html file of the project', () => {
   const names = [...code().matchAll(/createHtmlOutputFromFile\('([^']+)'\)/g)].map((m) => m[1]);
-  assert.deepEqual(names.sort(), ['BatchSidebar', 'BatchSidebar', 'SettingsDialog']);
+  assert.deepEqual(names.sort(), ['BatchSidebar', 'BatchSidebar', 'ExplainSidebar', 'SettingsDialog']);
   for (const name of names) assert.ok(fs.existsSync(path.join(SCRIPT_DIR, `${name}.html`)), name);
 });
 
 test('every menu item and dialog call names a function that exists', () => {
   const source = code();
-  const html = ['SettingsDialog.html', 'BatchSidebar.html'].map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
+  const html = ['SettingsDialog.html', 'BatchSidebar.html', 'ExplainSidebar.html'].map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const full = scriptFiles().map((name) => fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8')).join('\n');
   const declared = new Set([...source.matchAll(/^function\s+([A-Za-z0-9_]+)/gm)].map((m) => m[1]));
   const menuTargets = [...full.matchAll(/\.addItem\('[^']*',\s*'([A-Za-z0-9_]+)'\)/g)].map((m) => m[1]);
-  const serverFunctions = ['getSettings', 'saveSettings', 'testConnection', 'batchProgress', 'writeBatchResults'];
+  const serverFunctions = ['getSettings', 'saveSettings', 'testConnection', 'batchProgress', 'writeBatchResults', 'explainSelection'];
   const runTargets = [...html.matchAll(/\.\s*([A-Za-z0-9_]+)\(\s*[^)]*\)\s*;/g)]
     .map((m) => m[1])
     .filter((name) => serverFunctions.includes(name));
-  assert.equal(menuTargets.length, 7);
+  assert.equal(menuTargets.length, 8);
   assert.deepEqual([...new Set(runTargets)].sort(), [...serverFunctions].sort());
   for (const name of [...menuTargets, ...runTargets]) {
     assert.ok(declared.has(name), `${name} is not declared`);
@@ -172,7 +172,7 @@ test('the .gs files load in any order, as Apps Script does not promise one', () 
     for (const name of order) vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
     for (const name of ['SCOPE3_IMPACT', 'SCOPE3_COMPARE', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
       'saveSettings', 'testConnection', 'refreshModelsTab', 'recalculateFormulas', 'insertExampleSheet', 'freezeResults',
-      'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults']) {
+      'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults', 'showExplain', 'explainSelection']) {
       assert.equal(typeof context[name], 'function', `${name} after loading ${order.join(', ')}`);
     }
   }

@@ -178,6 +178,17 @@ class FakeSheet {
 
   getName() { return this.name; }
   getSheetId() { return this.id; }
+
+  /** The selected cell (A1 until a test selects another with setActiveSelection). */
+  getActiveCell() { return this.getRange(this.activeRow || 1, this.activeColumn || 1); }
+
+  setActiveSelection(rangeOrA1) {
+    const range = typeof rangeOrA1 === 'string' ? this.getRange(rangeOrA1) : rangeOrA1;
+    this.activeRow = range.getRow();
+    this.activeColumn = range.getColumn();
+    this.spreadsheet.active = this;
+    return range;
+  }
   getParent() { return this.spreadsheet; }
   getMaxRows() { return this.maxRows; }
   getMaxColumns() { return this.maxColumns; }
