@@ -18,6 +18,7 @@ function onOpen(e) {
     .addItem('Recalculate SCOPE3 formulas', 'recalculateFormulas')
     .addItem('Insert example sheet', 'insertExampleSheet')
     .addItem('Explain this estimate', 'showExplain')
+    .addItem('Insert summary', 'insertSummary')
     .addSeparator()
     .addItem('Freeze results as values', 'freezeResults')
     .addItem('Estimate this sheet as a batch', 'estimateSheetAsBatch')

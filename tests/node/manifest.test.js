@@ -144,7 +144,7 @@ test('every menu item and dialog call names a function that exists', () => {
   const runTargets = [...html.matchAll(/\.\s*([A-Za-z0-9_]+)\(\s*[^)]*\)\s*;/g)]
     .map((m) => m[1])
     .filter((name) => serverFunctions.includes(name));
-  assert.equal(menuTargets.length, 8);
+  assert.equal(menuTargets.length, 9);
   assert.deepEqual([...new Set(runTargets)].sort(), [...serverFunctions].sort());
   for (const name of [...menuTargets, ...runTargets]) {
     assert.ok(declared.has(name), `${name} is not declared`);
@@ -172,7 +172,7 @@ test('the .gs files load in any order, as Apps Script does not promise one', () 
     for (const name of order) vm.runInContext(fs.readFileSync(path.join(SCRIPT_DIR, name), 'utf8'), context, { filename: name });
     for (const name of ['SCOPE3_IMPACT', 'SCOPE3_COMPARE', 'SCOPE3_IMPACT_TABLE', 'onOpen', 'onInstall', 'showSettings', 'getSettings',
       'saveSettings', 'testConnection', 'refreshModelsTab', 'recalculateFormulas', 'insertExampleSheet', 'freezeResults',
-      'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults', 'showExplain', 'explainSelection']) {
+      'estimateSheetAsBatch', 'showBatchProgress', 'batchProgress', 'writeBatchResults', 'showExplain', 'explainSelection', 'insertSummary']) {
       assert.equal(typeof context[name], 'function', `${name} after loading ${order.join(', ')}`);
     }
   }

@@ -23,7 +23,7 @@ after(async () => {
 
 const makeGas = () => createAppsScript({ settings: { url: server.url, key } });
 
-test('onOpen builds the eight items without calling anything that needs authorization', () => {
+test('onOpen builds the nine items without calling anything that needs authorization', () => {
   for (const trigger of ['onOpen', 'onInstall']) {
     const gas = createAppsScript();
     gas.run(trigger, { authMode: 'NONE' });
@@ -37,6 +37,7 @@ test('onOpen builds the eight items without calling anything that needs authoriz
       'Recalculate SCOPE3 formulas',
       'Insert example sheet',
       'Explain this estimate',
+      'Insert summary',
       'Freeze results as values',
       'Estimate this sheet as a batch',
       'Show batch progress',

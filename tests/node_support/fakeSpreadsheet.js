@@ -151,9 +151,57 @@ class FakeRange {
   setFontWeight(weight) { this.sheet.formats.push({ range: this.getA1Notation(), fontWeight: weight }); return this; }
 }
 
+// Charts.ChartType as the Charts service names it (the values are the enum's names).
+const CHART_TYPES = ['AREA', 'BAR', 'COLUMN', 'COMBO', 'HISTOGRAM', 'LINE', 'PIE', 'SCATTER', 'TABLE'];
+const ChartType = Object.freeze(Object.fromEntries(CHART_TYPES.map((name) => [name, name])));
+
+/** An EmbeddedChart as built: its type, ranges (A1 notation), options and anchor. */
+class FakeChart {
+  constructor(spec) { Object.assign(this, spec); }
+  getChartId() { return this.id; }
+  getRanges() { return this.ranges.slice(); }
+  getOptions() { return { get: (name) => this.options[name] }; }
+}
+
+/** Sheet.newChart(): refuses what Sheets refuses (no type, no range, a range of another sheet). */
+class FakeChartBuilder {
+  constructor(sheet) { Object.assign(this, { sheet, type: null, ranges: [], options: {}, position: null, numHeaders: -1 }); }
+  setChartType(type) {
+    if (!CHART_TYPES.includes(type)) throw new Error(`Invalid argument: type (${type})`);
+    this.type = type;
+    return this;
+  }
+  addRange(range) {
+    if (range.getSheet() !== this.sheet) throw new Error('A chart range must be on the sheet the chart is on.');
+    this.ranges.push(range);
+    return this;
+  }
+  asPieChart() { return this.setChartType('PIE'); }
+  asColumnChart() { return this.setChartType('COLUMN'); }
+  asLineChart() { return this.setChartType('LINE'); }
+  setNumHeaders(headers) { this.numHeaders = headers; return this; }
+  setOption(option, value) { this.options[option] = value; return this; }
+  setPosition(anchorRowPos, anchorColPos, offsetX, offsetY) {
+    this.position = { row: anchorRowPos, column: anchorColPos, offsetX, offsetY };
+    return this;
+  }
+  build() {
+    if (this.type === null) throw new Error('Chart type is required.');
+    if (this.ranges.length === 0) throw new Error('The chart has no data ranges.');
+    return new FakeChart({
+      id: `chart-${this.sheet.spreadsheet.nextChartId++}`,
+      type: this.type,
+      ranges: this.ranges.map((range) => range.getA1Notation()),
+      options: { ...this.options },
+      numHeaders: this.numHeaders,
+      position: this.position || { row: 1, column: 1, offsetX: 0, offsetY: 0 },
+    });
+  }
+}
+
 class FakeSheet {
   constructor(spreadsheet, name, id) {
-    Object.assign(this, { spreadsheet, name, id, cells: new Map(), frozenRows: 0, formats: [] });
+    Object.assign(this, { spreadsheet, name, id, cells: new Map(), frozenRows: 0, formats: [], charts: [] });
     // What Sheets has applied (at a flush, or when a script ends) of each cell's formula, and the cells whose
     // applied formula changed since Sheets last evaluated them: what makes a custom function run again.
     this.appliedFormulas = new Map();
@@ -178,6 +226,20 @@ class FakeSheet {
 
   getName() { return this.name; }
   getSheetId() { return this.id; }
+
+  newChart() { return new FakeChartBuilder(this); }
+  getCharts() { return this.charts.slice(); }
+  insertChart(chart) {
+    this.spreadsheet.checkWritable('Sheet.insertChart');
+    if (!(chart instanceof FakeChart)) throw new Error('insertChart needs an EmbeddedChart');
+    this.charts.push(chart);
+  }
+  removeChart(chart) {
+    this.spreadsheet.checkWritable('Sheet.removeChart');
+    const at = this.charts.indexOf(chart);
+    if (at < 0) throw new Error('The chart is not on this sheet.');
+    this.charts.splice(at, 1);
+  }
 
   /** The selected cell (A1 until a test selects another with setActiveSelection). */
   getActiveCell() { return this.getRange(this.activeRow || 1, this.activeColumn || 1); }
@@ -316,6 +378,7 @@ class FakeSpreadsheet {
     this.sheets = [];
     this.toasts = [];
     this.nextId = 0;
+    this.nextChartId = 1;
     this.active = this.addSheet('Sheet1');
   }
 
@@ -437,4 +500,4 @@ function createSpreadsheetApp(mode) {
   return { app, spreadsheet, ui };
 }
 
-module.exports = { createSpreadsheetApp, parseA1 };
+module.exports = { ChartType, createSpreadsheetApp, parseA1 };
