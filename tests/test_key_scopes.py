@@ -25,6 +25,7 @@ ROW = {"model_id": "gpt-4o", "input_tokens": 100, "output_tokens": 20}
 ALLOWED: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("impact.impact", "POST"): ("/v1/impact", {"rows": [ROW]}),
     ("sheets.sheets_impact", "POST"): ("/v1/sheets/impact", {"function": "SCOPE3_IMPACT", "args": {"model": "gpt-4o"}}),
+    ("sheets.sheets_explain", "POST"): ("/v1/sheets/explain", {"args": {"model": "gpt-4o", "output_tokens": 10}}),
     ("bigquery.bigquery", "POST"): (
         "/",
         {"requestId": "r", "caller": "c", "sessionUser": "u", "calls": [call(model_id="gpt-4o", input_tokens=5)]},

@@ -13,6 +13,7 @@ ESTIMATE_ALLOWED = frozenset(
     {
         ("impact.impact", "POST"),
         ("sheets.sheets_impact", "POST"),
+        ("sheets.sheets_explain", "POST"),
         ("bigquery.bigquery", "POST"),
         ("sheets.sheets_catalog", "GET"),
         ("catalog.list_models", "GET"),
