@@ -16,7 +16,7 @@ from server.pipeline.equivalences import ENERGY_CLASS
 from server.pipeline.errors import InputError
 from server.pipeline.fields import Places
 from server.pipeline.run import Pipeline
-from server.sheets.lines import Line, column_cells, function_lines
+from server.sheets.lines import Line, check_arguments, check_heights, column_cells, function_lines
 from server.sheets.run import ERROR_PREFIX, error_row, estimate_lines
 
 COMPARE_ARGUMENTS = ("model", "input_tokens", "output_tokens", "alt_model", "alt_hosting", "alt_location")
@@ -46,43 +46,28 @@ def compare_columns(metrics: tuple[str, ...]) -> tuple[str, ...]:
 def _or_base(alt: Any, base: Any) -> Any:
     """The alternative model: its own cell, or the line's model where it is blank (cell by cell for ranges)."""
     alt_cells, base_cells = column_cells(alt, "alt_model"), column_cells(base, "model")
+    if alt_cells is not None and len(alt_cells) == 1:  # a one-cell range applies to every line, as a scalar does
+        alt, alt_cells = alt_cells[0], None
+    if base_cells is not None and len(base_cells) == 1:
+        base, base_cells = base_cells[0], None
     if alt_cells is None:
         return base if cells.is_blank(alt) else alt
     if base_cells is None:
         return [[base if cells.is_blank(cell) else cell] for cell in alt_cells]
-    if len(base_cells) != len(alt_cells):
-        return alt  # function_lines names the heights that differ
     return [[b if cells.is_blank(a) else a] for a, b in zip(alt_cells, base_cells, strict=True)]
 
 
 def compare_lines(args: dict[str, Any], places: Places) -> tuple[list[Line], list[Line]]:
     """(the lines as given, their alternatives), of one height."""
-    unknown = [name for name in args if name not in COMPARE_ARGUMENTS]
-    if unknown:
-        raise InputError(
-            f"args: unknown argument {unknown[0]!r}; SCOPE3_COMPARE takes {', '.join(COMPARE_ARGUMENTS)}",
-            field=f"args.{unknown[0]}",
-            reason="unknown_argument",
-        )
-    if "model" not in args:
-        raise InputError("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
+    check_arguments(args, COMPARE_ARGUMENTS, "SCOPE3_COMPARE")
+    check_heights(
+        {name: len(found) for name, value in args.items() if (found := column_cells(value, name)) is not None}
+    )
     counts: dict[str, Any] = {name: args[name] for name in ("input_tokens", "output_tokens") if name in args}
     alt = {"model": _or_base(args.get("alt_model"), args["model"]), **counts}
     for name, field in (("alt_hosting", "hosting"), ("alt_location", "location")):
         if name in args:
             alt[field] = args[name]
-    heights = {
-        name: len(found)
-        for name, value in args.items()
-        if (found := column_cells(value, name)) is not None and len(found) != 1
-    }
-    if len(set(heights.values())) > 1:
-        shown = ", ".join(f"{name} {height}" for name, height in heights.items())
-        raise InputError(
-            f"ranges of different heights ({shown} rows): give every range the same rows",
-            field=next(iter(heights)),
-            reason="range_heights",
-        )
     base_lines = function_lines({"model": args["model"], **counts}, places)
     alt_lines = function_lines(alt, places)
     # A side given only as single values is one line: it applies to every line of the other.

@@ -174,21 +174,21 @@ def _token_role(field: str) -> int | None:
     return TOKEN_FIELDS.index(field) if field in TOKEN_FIELDS else None
 
 
-def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
-    """`SCOPE3_IMPACT`'s arguments as lines."""
-    unknown = [name for name in args if name not in FUNCTION_ARGUMENTS]
+def check_arguments(args: dict[str, Any], allowed: Sequence[str], function: str) -> None:
+    """A function's arguments by name: only those it takes, and a model."""
+    unknown = [name for name in args if name not in allowed]
     if unknown:
         raise InputError(
-            f"args: unknown argument {unknown[0]!r}; SCOPE3_IMPACT takes {', '.join(FUNCTION_ARGUMENTS)}",
+            f"args: unknown argument {unknown[0]!r}; {function} takes {', '.join(allowed)}",
             field=f"args.{unknown[0]}",
             reason="unknown_argument",
         )
     if "model" not in args:
         raise InputError("args.model: required (a model id such as gpt-4o, or a range of them)", field="args.model")
-    ranges = {name: column for name, value in args.items() if (column := column_cells(value, name)) is not None}
-    heights = {name: len(column) for name, column in ranges.items()}
-    # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
-    tallest = max(heights.values(), default=1)
+
+
+def check_heights(heights: dict[str, int]) -> None:
+    """Ranges (argument: rows) of one height; a one-cell range applies to every line, as a scalar does."""
     if len({height for height in heights.values() if height != 1}) > 1:
         shown = ", ".join(f"{name} {height}" for name, height in heights.items())
         raise InputError(
@@ -196,6 +196,16 @@ def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
             field=next(iter(heights)),
             reason="range_heights",
         )
+
+
+def function_lines(args: dict[str, Any], places: Places) -> list[Line]:
+    """`SCOPE3_IMPACT`'s arguments as lines."""
+    check_arguments(args, FUNCTION_ARGUMENTS, "SCOPE3_IMPACT")
+    ranges = {name: column for name, value in args.items() if (column := column_cells(value, name)) is not None}
+    heights = {name: len(column) for name, column in ranges.items()}
+    # A one-cell range (`={5}`) applies to every line, as a scalar does, when other ranges are taller.
+    tallest = max(heights.values(), default=1)
+    check_heights(heights)
     _check_count(tallest)
     converters = _argument_converters(places)
     order = [name for name in FUNCTION_ARGUMENTS if name in args]
