@@ -71,7 +71,9 @@ def sheets_impact() -> Response:
 
 def _compare(body: SheetsImpactRequest, metrics: tuple[str, ...]) -> Response:
     if body.args is None:
-        raise BadRequest("args: required for SCOPE3_COMPARE (model, input_tokens, output_tokens, alt_model, ...)")
+        raise BadRequest(
+            "args: required for SCOPE3_COMPARE (model, input_tokens, output_tokens, alt_model, ...)", field="args"
+        )
     columns = compare_columns(metrics)
     base, alt = compare_lines(body.args, Places(current_catalog()))
     values, failed = compare(current_pipeline(), base, alt, metrics)

@@ -81,10 +81,10 @@ METRICS: tuple[Metric, ...] = (
         for bound in (Bound.LOW, Bound.HIGH)
     ),
 )
-_SUM_PARTS = {name: (unit, parts) for name, unit, parts, _ in _SUMS}
+_SUM_PARTS = {name: parts for name, _, parts, _ in _SUMS}
 # Everyday equivalences, by name only: `all` lists the physical metrics above.
 EQUIVALENCE_METRICS: tuple[Metric, ...] = tuple(
-    Metric(name, unit, Scope.TOTAL, _SUM_PARTS[of][1], what, scale=1.0 / divisor)
+    Metric(name, unit, Scope.TOTAL, _SUM_PARTS[of], what, scale=1.0 / divisor)
     for name, of, divisor, unit, what in EQUIVALENCES
 )
 BY_NAME: Mapping[str, Metric] = {metric.name: metric for metric in (*METRICS, *EQUIVALENCE_METRICS)}

@@ -34,7 +34,7 @@ def one_line(lines: list[Line]) -> ParsedLine:
     if line is None:
         raise InputError("the line is blank: nothing to explain", field="lines", reason="blank_line")
     if not isinstance(line, ParsedLine):
-        raise InputError(f"{line.message}", field=line.field, reason="bad_line")
+        raise InputError(line.message, field=line.field, reason="bad_line")
     return line
 
 
