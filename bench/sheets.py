@@ -5,7 +5,10 @@ response body built), beside the round trip seen by the caller. The range is wha
 `=SCOPE3_IMPACT(A2:A5001, B2:B5001, C2:C5001, , , F2:F5001)`: a few models, token counts as numbers and some as
 text, locations, the odd blank line.
 
-    python bench/sheets.py [--lines 5000] [--calls 40]
+    python bench/sheets.py [--lines 5000] [--calls 40] [--compare]
+
+With `--compare`, the same range as `=SCOPE3_COMPARE(A2:A5001, B2:B5001, C2:C5001, "gpt-4o-mini", , "SE")`: each
+line and its alternative, two estimates per line, in one call.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from tests.conftest import ADMIN_KEY, GunicornServer  # noqa: E402
 LOCATIONS = ["", "FR", "US-NY", "us-east-1", "DE", "aws:eu-west-1", "IN"]
 
 
-def sheet_range(lines: int, seed: int) -> bytes:
+def sheet_range(lines: int, seed: int, *, compare: bool = False) -> bytes:
     rng = random.Random(seed)
     model, input_tokens, output_tokens, location = [], [], [], []
     for i in range(lines):
@@ -41,6 +44,10 @@ def sheet_range(lines: int, seed: int) -> bytes:
         input_tokens.append([str(tokens) if i % 10 == 0 else tokens])  # some numbers typed as text
         output_tokens.append([rng.randint(10, 2000)])
         location.append([rng.choice(LOCATIONS)])
+    if compare:
+        args = {"model": model, "input_tokens": input_tokens, "output_tokens": output_tokens}
+        args |= {"alt_model": "gpt-4o-mini", "alt_location": "SE"}
+        return orjson.dumps({"function": "SCOPE3_COMPARE", "args": args})
     args = {"model": model, "input_tokens": input_tokens, "output_tokens": output_tokens, "location": location}
     return orjson.dumps({"function": "SCOPE3_IMPACT", "args": args})
 
@@ -66,11 +73,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=5000)
     parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--compare", action="store_true", help="SCOPE3_COMPARE of the same range")
     args = parser.parse_args()
 
     server = GunicornServer(workers=1)
     try:
-        bodies = [sheet_range(args.lines, seed) for seed in range(4)]
+        bodies = [sheet_range(args.lines, seed, compare=args.compare) for seed in range(4)]
         for body in bodies:  # warm up: the first call of a kind fills the resolution cache
             post(server.port, body)
         server_ms, round_trip_ms = [], []
@@ -83,7 +91,8 @@ def main() -> None:
     server_ms.sort()
     round_trip_ms.sort()
     p95 = int(len(server_ms) * 0.95)
-    print(f"POST /v1/sheets/impact, {args.lines:,} lines x {args.calls} calls, gunicorn with 1 worker")
+    function = "SCOPE3_COMPARE" if args.compare else "SCOPE3_IMPACT"
+    print(f"POST /v1/sheets/impact ({function}), {args.lines:,} lines x {args.calls} calls, gunicorn with 1 worker")
     print(f"lines answered per call: {answer['lines']:,} ({answer['errors']} errors)")
     print(
         f"server time: median {statistics.median(server_ms):.1f} ms, p95 {server_ms[p95]:.1f} ms, "
