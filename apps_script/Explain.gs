@@ -13,20 +13,34 @@ function showExplain() {
 
 /**
  * The explanation of the selected cell: the server's answer for its line, and the cell (A1 notation, its value,
- * the column it is in). Throws a readable Error when the selection is not a SCOPE3_ result.
+ * the result column it is in, which side it explains, the formula's cell). The cell is a SCOPE3_ result, or a cell
+ * of a usage row such a formula reads (that row's line). Throws a readable Error otherwise.
  *
- * @return {{cell: {a1: string, value: *, column: (string|null), side: string}, explanation: Object}}
+ * @return {{cell: {a1: string, value: *, column: (string|null), side: string, formula: string}, explanation: Object}}
  */
 function explainSelection() {
   const sheet = SpreadsheetApp.getActiveSheet();
   const cell = sheet.getActiveCell();
-  const found = findSpillingFormula_(sheet, cell.getRow() - 1, cell.getColumn() - 1);
-  if (found === null) {
-    throw new Error('Scope3: select a cell filled by =SCOPE3_IMPACT, =SCOPE3_IMPACT_TABLE or =SCOPE3_COMPARE');
+  // A blank cell below or beside a spill is not a result (the spill block reaches to the next formula).
+  const blank = cell.getValue() === '' && cell.getFormula() === '';
+  let found = blank ? null : findSpillingFormula_(sheet, cell.getRow() - 1, cell.getColumn() - 1);
+  let line;
+  let offset = null;
+  let side = null;
+  if (found !== null) {
+    line = cell.getRow() - 1 - found.row;
+    offset = cell.getColumn() - 1 - found.column;
+  } else {
+    // A cell of the usage itself: the line of a formula whose arguments reference that row.
+    found = findFormulaReading_(sheet, cell.getRow(), cell.getColumn());
+    if (found === null) {
+      throw new Error('Scope3: select a cell filled by =SCOPE3_IMPACT, =SCOPE3_IMPACT_TABLE or =SCOPE3_COMPARE, ' +
+        'or a row of the usage such a formula reads');
+    }
+    line = found.line;
+    side = 'row';
   }
   const call = parseScope3Call_(found.formula);
-  const line = cell.getRow() - 1 - found.row;
-  const offset = cell.getColumn() - 1 - found.column;
   const body = explainBody_(sheet, call, line);
   const response = fetchApi_('/v1/sheets/explain', {
     method: 'post',
@@ -35,11 +49,47 @@ function explainSelection() {
   });
   const explanation = readJson_(response);
   const columns = explanation.columns || [];
-  const column = body.compare ? (columns[Math.floor(offset / 3)] || null) : (columns[offset] || null);
+  let column = null;
+  if (offset !== null) column = body.compare ? (columns[Math.floor(offset / 3)] || null) : (columns[offset] || null);
   return {
-    cell: {a1: cell.getA1Notation(), value: cell.getValue(), column: column, side: body.side},
+    cell: {
+      a1: cell.getA1Notation(),
+      value: cell.getValue(),
+      column: column,
+      side: side || body.side,
+      formula: sheet.getRange(found.row + 1, found.column + 1).getA1Notation(),
+    },
     explanation: explanation,
   };
+}
+
+/**
+ * The SCOPE3_ formula of this sheet one of whose range arguments (on this sheet) holds the cell at (row, column)
+ * (1-based), with the cell's line in it; null when none does. A table's header row is no line.
+ */
+function findFormulaReading_(sheet, row, column) {
+  const lastRow = sheet.getLastRow();
+  const lastColumn = sheet.getLastColumn();
+  if (lastRow === 0 || lastColumn === 0) return null;
+  const formulas = sheet.getRange(1, 1, lastRow, lastColumn).getFormulas();
+  for (let r = 0; r < formulas.length; r++) {
+    for (let c = 0; c < formulas[r].length; c++) {
+      if (!/^=\s*SCOPE3_/i.test(formulas[r][c])) continue;
+      const call = parseScope3Call_(formulas[r][c]);
+      const ranged = call.name === 'SCOPE3_IMPACT_TABLE' ? call.args.slice(0, 1) : call.args;
+      for (let i = 0; i < ranged.length; i++) {
+        const match = /^\$?([A-Za-z]+)\$?(\d+):\$?([A-Za-z]+)\$?(\d+)$/.exec(ranged[i] || '');
+        if (!match) continue;
+        const range = sheet.getRange(ranged[i].replace(/\$/g, ''));
+        const inside = row >= range.getRow() && row <= range.getLastRow() &&
+          column >= range.getColumn() && column <= range.getLastColumn();
+        if (inside && range.getNumRows() > 1) {
+          return {row: r, column: c, formula: formulas[r][c], line: row - range.getRow()};
+        }
+      }
+    }
+  }
+  return null;
 }
 
 /**

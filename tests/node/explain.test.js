@@ -51,7 +51,7 @@ describe('explainSelection', () => {
     sheet.setActiveSelection('G3'); // gco2e of llama_31_8b in US-NY
     const answer = gas.run('explainSelection');
     assert.equal(gas.takeRequests().length, 1);
-    assert.deepEqual(answer.cell, { a1: 'G3', value: sheet.getRange('G3').getValue(), column: 'gco2e', side: 'line' });
+    assert.deepEqual(answer.cell, { a1: 'G3', value: sheet.getRange('G3').getValue(), column: 'gco2e', side: 'line', formula: 'F2' });
     const e = answer.explanation;
     assert.deepEqual(e.row, { model_id: 'llama_31_8b', input_tokens: 1000, output_tokens: 300, country: 'US', region: 'NY' });
     assert.equal(e.place.country, 'US');
@@ -78,9 +78,22 @@ describe('explainSelection', () => {
     assert.equal(compared.explanation.metrics.gco2e.value, sheet.getRange('M4').getValue());
   });
 
-  test('a cell no SCOPE3_ formula filled, or the table\'s header: a readable error and no request', () => {
+  test('a cell of a usage row: its line in the first formula, in reading order, whose ranges hold it', () => {
     const { gas, sheet } = sheetWithResults();
-    sheet.setActiveSelection('B3');
+    sheet.setActiveSelection('D3'); // llama_31_8b's location: read by the SCOPE3_IMPACT at F2 only
+    const answer = gas.run('explainSelection');
+    assert.deepEqual(answer.cell, { a1: 'D3', value: 'US-NY', column: null, side: 'row', formula: 'F2' });
+    assert.deepEqual(answer.explanation.row, { model_id: 'llama_31_8b', input_tokens: 1000, output_tokens: 300, country: 'US', region: 'NY' });
+    assert.equal(answer.explanation.metrics.energy_wh.value, sheet.getRange('F3').getValue());
+    sheet.setActiveSelection('B3'); // also in the table J1 reads (A1:C4), which comes first in reading order
+    const table = gas.run('explainSelection');
+    assert.equal(table.cell.formula, 'J1');
+    assert.deepEqual(table.explanation.row, { model_id: 'llama_31_8b', input_tokens: 1000, output_tokens: 300 });
+  });
+
+  test('a cell no SCOPE3_ formula filled or reads, or the table\'s header: a readable error and no request', () => {
+    const { gas, sheet } = sheetWithResults();
+    sheet.setActiveSelection('Q9');
     assert.throws(() => gas.run('explainSelection'), { message: /^Scope3: select a cell filled by =SCOPE3_IMPACT/ });
     sheet.setActiveSelection('J1');
     assert.throws(() => gas.run('explainSelection'), { message: 'Scope3: that is the header row; select a result below it' });
@@ -119,6 +132,11 @@ test('the sidebar in Chromium shows the parts of the selected cell, adding up to
     assert.match(await page.textContent('#facts'), /GPT-4o/);
     assert.match(await page.textContent('#facts'), /Methodology[0-9a-f]{12}/);
     assert.ok((await page.$$('#sources a')).length >= 1, 'the sources link out');
+    sheet.setActiveSelection('D3'); // a usage cell: its row's line, nothing highlighted
+    await page.click('#again');
+    await page.waitForFunction(() => document.getElementById('cell').textContent.startsWith('Row of cell D3'));
+    assert.equal(await page.textContent('#cell'), 'Row of cell D3, as the formula at F2 estimates it');
+    assert.equal(await page.$('section.chosen'), null);
     await page.click('#close');
     assert.equal(await page.evaluate(() => window.__closed), true);
   } finally {
