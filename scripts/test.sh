@@ -12,7 +12,7 @@ export PATH="$PWD/.venv/bin:$PATH" VIRTUAL_ENV="$PWD/.venv"
 
 if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "test.sh: installing Debian's chromium for the settings-dialog test" >&2
+        echo "test.sh: installing Debian's chromium for the settings-dialog and sidebar tests" >&2
         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
             || echo "test.sh: could not install chromium; the dialog test will say so" >&2
     else
