@@ -528,6 +528,8 @@ def test_compare_errors_blanks_and_defaults(client: FlaskClient) -> None:
         json={"function": "SCOPE3_COMPARE", "args": {"model": [["gpt-4o"]] * 3, "alt_location": [["FR"]] * 2}},
     )
     assert uneven.status_code == 400 and "different heights" in uneven.json["message"]
+    empty = {"function": "SCOPE3_COMPARE", "args": {"model": "gpt-4o", "input_tokens": []}}
+    assert sheets(client, empty)["values"] == []  # an empty range of counts: no lines, on either side
     unknown = client.post(
         "/v1/sheets/impact", json={"function": "SCOPE3_COMPARE", "args": {"model": "x", "hosting": 1}}
     )

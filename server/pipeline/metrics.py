@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import add
 
 from server.engine import Impacts
@@ -132,8 +132,11 @@ def needs_ranges(columns: tuple[str, ...]) -> bool:
     return any(BY_NAME[name].bound is not Bound.CENTRAL for name in columns)
 
 
+@lru_cache(maxsize=256)
 def row_reader(columns: tuple[str, ...]) -> RowReader:
-    """The values of `columns` (metric names) of one row, from its inference (central, low, high) and training."""
+    """The values of `columns` (metric names) of one row, from its inference (central, low, high) and training.
+
+    Built once per tuple of columns (cached): a batch download asks for it once per line."""
     read = tuple(_READERS[name] for name in columns)
     if len(read) == 3 and not needs_ranges(columns):  # the default columns without a loop (5,000 lines per call)
         first, second, third = read

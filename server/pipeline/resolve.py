@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from server.catalog.names import close_matches, did_you_mean, norm
-from server.catalog.rows import ManagedServiceRow
+from server.catalog.rows import DatacenterRow, ManagedServiceRow
 from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogDatacenter, CatalogModel, CatalogNode
 from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare, site_embodied_per_it_kwh
 from server.engine.constants import (
@@ -75,15 +75,23 @@ class Site:
             f"datacenter {d.id}: PUE {self.spec.pue:g}, on-site WUE "
             f"{self.spec.wue_l_per_kwh:g} L/kWh, {self.gco2e_per_kwh:g} gCO2e/kWh ({grid})"
         )
-        if d.it_capacity_mw:
-            life = d.use_life_years or DATACENTER_USE_LIFE_YEARS
-            load = d.average_load or DATACENTER_AVERAGE_LOAD
+        building = _building(d)
+        if building is not None:
+            capacity, life, load = building
             note += (
                 f"; its building: {self.spec.embodied_gco2e_per_it_kwh:.4g} gCO2e and "
-                f"{self.spec.embodied_water_ml_per_it_kwh:.4g} mL water per IT kWh ({d.it_capacity_mw:g} MW "
+                f"{self.spec.embodied_water_ml_per_it_kwh:.4g} mL water per IT kWh ({capacity:g} MW "
                 f"over {life:g} years at {load:g} load)"
             )
         return note
+
+
+def _building(d: DatacenterRow) -> tuple[float, float, float] | None:
+    """(IT capacity MW, life years, average load) a site's embodied totals are shared over, defaults filled; None
+    for a site without a capacity (accounts.editing refuses embodied totals without one)."""
+    if not d.it_capacity_mw:
+        return None
+    return d.it_capacity_mw, d.use_life_years or DATACENTER_USE_LIFE_YEARS, d.average_load or DATACENTER_AVERAGE_LOAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,13 +324,10 @@ def datacenter_site(catalog: Catalog, row: ImpactRow, site: CatalogDatacenter) -
     pue = d.pue or (cloud.pue if cloud else INDUSTRY_AVERAGE_PUE)
     wue = d.wue_l_per_kwh if d.wue_l_per_kwh is not None else (cloud.wue_l_per_kwh if cloud else 0.0)
     spec = _site(catalog, pue, wue, gco2e, country)
-    if d.it_capacity_mw:  # a saved site with embodied totals has its capacity (accounts.editing refuses it without)
+    building = _building(d)
+    if building is not None:
         g_per_kwh, ml_per_kwh = site_embodied_per_it_kwh(
-            d.embodied_emissions_kgco2e or 0.0,
-            d.embodied_water_l or 0.0,
-            d.it_capacity_mw,
-            d.use_life_years or DATACENTER_USE_LIFE_YEARS,
-            d.average_load or DATACENTER_AVERAGE_LOAD,
+            d.embodied_emissions_kgco2e or 0.0, d.embodied_water_l or 0.0, *building
         )
         spec = replace(spec, embodied_gco2e_per_it_kwh=g_per_kwh, embodied_water_ml_per_it_kwh=ml_per_kwh)
     return Site(spec, country, used_region, gco2e, own_grid, site)

@@ -16,7 +16,7 @@ from server.pipeline.equivalences import ENERGY_CLASS
 from server.pipeline.errors import InputError
 from server.pipeline.fields import Places
 from server.pipeline.run import Pipeline
-from server.sheets.lines import Line, check_arguments, check_heights, column_cells, function_lines
+from server.sheets.lines import Line, ParsedLine, check_arguments, check_heights, column_cells, function_lines
 from server.sheets.run import ERROR_PREFIX, error_row, estimate_lines
 
 COMPARE_ARGUMENTS = ("model", "input_tokens", "output_tokens", "alt_model", "alt_hosting", "alt_location")
@@ -64,18 +64,27 @@ def compare_lines(args: dict[str, Any], places: Places) -> tuple[list[Line], lis
         {name: len(found) for name, value in args.items() if (found := column_cells(value, name)) is not None}
     )
     counts: dict[str, Any] = {name: args[name] for name in ("input_tokens", "output_tokens") if name in args}
-    alt = {"model": _or_base(args.get("alt_model"), args["model"]), **counts}
+    alt = {"model": _or_base(args.get("alt_model"), args["model"])}
     for name, field in (("alt_hosting", "hosting"), ("alt_location", "location")):
         if name in args:
             alt[field] = args[name]
     base_lines = function_lines({"model": args["model"], **counts}, places)
+    # The alternative's own cells, read once; its token counts are the line's (already read, and checked).
     alt_lines = function_lines(alt, places)
     # A side given only as single values is one line: it applies to every line of the other.
     if len(base_lines) == 1 and len(alt_lines) > 1:
         base_lines = base_lines * len(alt_lines)
-    elif len(alt_lines) == 1 and len(base_lines) > 1:
+    elif len(alt_lines) == 1:  # also over no lines at all (an empty range of counts)
         alt_lines = alt_lines * len(base_lines)
-    return base_lines, alt_lines
+    return base_lines, [_with_counts(theirs, mine) for theirs, mine in zip(alt_lines, base_lines, strict=True)]
+
+
+def _with_counts(theirs: Line, mine: Line) -> Line:
+    """The alternative of a good line at that line's token counts; otherwise as read (a bad or blank line shows
+    its own error, or nothing, whatever its alternative)."""
+    if isinstance(theirs, ParsedLine) and isinstance(mine, ParsedLine):
+        return ParsedLine(theirs.fields, mine.input_tokens, mine.output_tokens)
+    return theirs
 
 
 def compare(

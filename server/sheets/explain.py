@@ -24,6 +24,8 @@ from server.sheets.errors import validation_message
 from server.sheets.lines import Line, ParsedLine, line_row
 
 HEADLINES = ("energy_wh", "gco2e", "water_ml")
+# The headlines, then their lows, then their highs: one reader for the nine.
+COLUMNS = (*HEADLINES, *(f"{name}_low" for name in HEADLINES), *(f"{name}_high" for name in HEADLINES))
 
 
 def one_line(lines: list[Line]) -> ParsedLine:
@@ -61,13 +63,8 @@ def _explanation(catalog: Catalog, fields: dict[str, Any], result: RowResult) ->
     p = resolved.prepared
     inference, training = result.inference, result.training
     parts = usage_parts(p, result.gpu_energy_j)
-    values = row_reader(HEADLINES)(inference, training, result.inference_low, result.inference_high)
-    lows = row_reader(tuple(f"{name}_low" for name in HEADLINES))(
-        inference, training, result.inference_low, result.inference_high
-    )
-    highs = row_reader(tuple(f"{name}_high" for name in HEADLINES))(
-        inference, training, result.inference_low, result.inference_high
-    )
+    read = row_reader(COLUMNS)(inference, training, result.inference_low, result.inference_high)
+    values, lows, highs = read[0:3], read[3:6], read[6:9]
     energy, gco2e, water = (float(value or 0.0) for value in values)
     place = resolved.country + (f"-{resolved.region}" if resolved.region else "")
     breakdown = {
