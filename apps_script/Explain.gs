@@ -23,7 +23,10 @@ function explainSelection() {
   const cell = sheet.getActiveCell();
   // A blank cell below or beside a spill is not a result (the spill block reaches to the next formula).
   const blank = cell.getValue() === '' && cell.getFormula() === '';
-  let found = blank ? null : findSpillingFormula_(sheet, cell.getRow() - 1, cell.getColumn() - 1);
+  // The sheet's formulas, read once, down and right to the selected cell at least.
+  const formulas = sheet.getRange(1, 1, Math.max(sheet.getLastRow(), cell.getRow()),
+    Math.max(sheet.getLastColumn(), cell.getColumn())).getFormulas();
+  let found = blank ? null : findSpillingFormula_(formulas, cell.getRow() - 1, cell.getColumn() - 1);
   let line;
   let offset = null;
   let side = null;
@@ -32,7 +35,7 @@ function explainSelection() {
     offset = cell.getColumn() - 1 - found.column;
   } else {
     // A cell of the usage itself: the line of a formula whose arguments reference that row.
-    found = findFormulaReading_(sheet, cell.getRow(), cell.getColumn());
+    found = findFormulaReading_(sheet, formulas, cell.getRow(), cell.getColumn());
     if (found === null) {
       throw new Error('Scope3: select a cell filled by =SCOPE3_IMPACT, =SCOPE3_IMPACT_TABLE or =SCOPE3_COMPARE, ' +
         'or a row of the usage such a formula reads');
@@ -64,23 +67,19 @@ function explainSelection() {
 }
 
 /**
- * The SCOPE3_ formula of this sheet one of whose range arguments (on this sheet) holds the cell at (row, column)
- * (1-based), with the cell's line in it; null when none does. A table's header row is no line.
+ * The SCOPE3_ formula of this sheet (its `formulas`) one of whose range arguments on this sheet holds the cell at
+ * (row, column) (1-based), with the cell's line in it; null when none does. A table's header row is no line.
  */
-function findFormulaReading_(sheet, row, column) {
-  const lastRow = sheet.getLastRow();
-  const lastColumn = sheet.getLastColumn();
-  if (lastRow === 0 || lastColumn === 0) return null;
-  const formulas = sheet.getRange(1, 1, lastRow, lastColumn).getFormulas();
+function findFormulaReading_(sheet, formulas, row, column) {
   for (let r = 0; r < formulas.length; r++) {
     for (let c = 0; c < formulas[r].length; c++) {
       if (!/^=\s*SCOPE3_/i.test(formulas[r][c])) continue;
       const call = parseScope3Call_(formulas[r][c]);
       const ranged = call.name === 'SCOPE3_IMPACT_TABLE' ? call.args.slice(0, 1) : call.args;
       for (let i = 0; i < ranged.length; i++) {
-        const match = /^\$?([A-Za-z]+)\$?(\d+):\$?([A-Za-z]+)\$?(\d+)$/.exec(ranged[i] || '');
-        if (!match) continue;
-        const range = sheet.getRange(ranged[i].replace(/\$/g, ''));
+        const reference = parseReference_(ranged[i]);
+        if (reference === null || reference.sheetName !== undefined) continue; // this sheet's ranges only
+        const range = sheet.getRange(reference.a1);
         const inside = row >= range.getRow() && row <= range.getLastRow() &&
           column >= range.getColumn() && column <= range.getLastColumn();
         if (inside && range.getNumRows() > 1) {
@@ -93,14 +92,11 @@ function findFormulaReading_(sheet, row, column) {
 }
 
 /**
- * The SCOPE3_ formula whose spilled block holds the cell at (r, c) (0-based), nearest first: the cell's own
- * formula, else one above it in its column or in a column to its left.
+ * The SCOPE3_ formula whose spilled block holds the cell at (r, c) (0-based) of the sheet's `formulas`, nearest
+ * first: the cell's own formula, else one above it in its column or in a column to its left.
  */
-function findSpillingFormula_(sheet, r, c) {
+function findSpillingFormula_(formulas, r, c) {
   const firstColumn = Math.max(0, c - SCOPE3_MAX_RESULT_COLUMNS_ + 1);
-  const lastRow = Math.max(sheet.getLastRow(), r + 1);
-  const lastColumn = Math.max(sheet.getLastColumn(), c + 1);
-  const formulas = sheet.getRange(1, 1, lastRow, lastColumn).getFormulas();
   for (let column = c; column >= firstColumn; column--) {
     for (let row = r; row >= 0; row--) {
       const formula = formulas[row][column];
@@ -154,16 +150,25 @@ function argumentAt_(sheet, text, line, position) {
   return values[line][0];
 }
 
-/** The values of a reference such as A2:A500, $B$2, Usage!C2:C9 or 'My usage'!C2:C9. */
+/**
+ * A formula argument as a reference: A2:A500, $B$2, Usage!C2:C9 or 'My usage'!C2:C9 as {sheetName (undefined for
+ * the formula's own sheet), a1 (without $)}; null for anything else.
+ */
+function parseReference_(text) {
+  const match = /^(?:(?:'((?:[^']|'')+)'|([A-Za-z0-9_.]+))!)?(\$?[A-Za-z]+\$?\d+(?::\$?[A-Za-z]+\$?\d+)?)$/.exec(text || '');
+  if (!match) return null;
+  return {sheetName: match[1] !== undefined ? match[1].replace(/''/g, "'") : match[2], a1: match[3].replace(/\$/g, '')};
+}
+
+/** The values of an argument that is a reference (parseReference_), read from its sheet. */
 function referencedValues_(sheet, text, position) {
-  const match = /^(?:(?:'((?:[^']|'')+)'|([A-Za-z0-9_.]+))!)?(\$?[A-Za-z]+\$?\d+(?::\$?[A-Za-z]+\$?\d+)?)$/.exec(text);
-  if (!match) {
+  const reference = parseReference_(text);
+  if (reference === null) {
     throw new Error('Scope3: explain reads cell references and literals; argument ' + position + ' is ' + text);
   }
-  const sheetName = match[1] !== undefined ? match[1].replace(/''/g, "'") : match[2];
-  const target = sheetName === undefined ? sheet : sheet.getParent().getSheetByName(sheetName);
-  if (target === null) throw new Error('Scope3: no sheet named ' + sheetName);
-  return target.getRange(match[3].replace(/\$/g, '')).getValues();
+  const target = reference.sheetName === undefined ? sheet : sheet.getParent().getSheetByName(reference.sheetName);
+  if (target === null) throw new Error('Scope3: no sheet named ' + reference.sheetName);
+  return target.getRange(reference.a1).getValues();
 }
 
 /**

@@ -54,7 +54,7 @@ function summaryPlan_(sheet) {
   for (let r = 0; r < formulas.length && at === null; r++) {
     for (let c = 0; c < formulas[r].length; c++) {
       if (/^=\s*SCOPE3_IMPACT(_TABLE)?\s*\(/i.test(formulas[r][c])) {
-        at = {row: r + 1, column: c + 1, formula: formulas[r][c]};
+        at = {row: r + 1, column: c + 1, formula: formulas[r][c], a1: sheet.getRange(r + 1, c + 1).getA1Notation()};
         break;
       }
     }
@@ -87,7 +87,7 @@ function summaryPlan_(sheet) {
   if (last <= first) throw new Error('Scope3: the formula covers fewer than two lines: nothing to summarise');
   const resultFirst = table ? at.row + 1 : at.row;
   if (resultFirst !== first) {
-    throw new Error('Scope3: the results at ' + a1_(at.row, at.column) + ' are not level with the usage rows ' + first + ' to ' + last);
+    throw new Error('Scope3: the results at ' + at.a1 + ' are not level with the usage rows ' + first + ' to ' + last);
   }
   const dateColumn = headerRow >= 1 ? headerColumn_(sheet, headerRow, 1, lastColumn, SCOPE3_DATE_HEADERS_) : null;
   if (placeColumn === null && headerRow >= 1) placeColumn = headerColumn_(sheet, headerRow, 1, lastColumn, SCOPE3_PLACE_HEADERS_);
@@ -107,7 +107,7 @@ function summaryPlan_(sheet) {
 function summaryMetricColumns_(text, at) {
   let names = SCOPE3_SUMMARY_METRICS_;
   if (text !== undefined && text !== '') {
-    if (!/^"[^"]*"$/.test(text)) throw new Error('Scope3: the metric of the formula at ' + a1_(at.row, at.column) + ' must be written in the formula ("gco2e") to be summarised');
+    if (!/^"[^"]*"$/.test(text)) throw new Error('Scope3: the metric of the formula at ' + at.a1 + ' must be written in the formula ("gco2e") to be summarised');
     const asked = text.slice(1, -1).split(',').map(function (part) {
       return part.trim().toLowerCase();
     });
@@ -118,15 +118,17 @@ function summaryMetricColumns_(text, at) {
     const offset = names.indexOf(name);
     if (offset >= 0) found.push({name: name, offset: offset});
   });
-  if (found.length === 0) throw new Error('Scope3: the formula at ' + a1_(at.row, at.column) + ' shows none of energy_wh, gco2e, water_ml to add up');
+  if (found.length === 0) throw new Error('Scope3: the formula at ' + at.a1 + ' shows none of energy_wh, gco2e, water_ml to add up');
   return found;
 }
 
 /** A reference of the formula as a range of the same sheet (a summary of another sheet's rows would mislead). */
 function sameSheetRange_(sheet, text, what) {
-  const match = /^\$?([A-Za-z]+)\$?(\d+)(?::\$?([A-Za-z]+)\$?(\d+))?$/.exec(text || '');
-  if (!match) throw new Error('Scope3: ' + what + ' of the formula must be a range of this sheet, such as A2:A500 (it is ' + (text || 'blank') + ')');
-  return sheet.getRange(String(text).replace(/\$/g, ''));
+  const reference = parseReference_(text);
+  if (reference === null || reference.sheetName !== undefined) {
+    throw new Error('Scope3: ' + what + ' of the formula must be a range of this sheet, such as A2:A500 (it is ' + (text || 'blank') + ')');
+  }
+  return sheet.getRange(reference.a1);
 }
 
 /** The 1-based column in a header row whose name is one of `names` (case, spaces and dashes ignored), or null. */
@@ -139,16 +141,10 @@ function headerColumn_(sheet, row, firstColumn, lastColumn, names) {
   return null;
 }
 
-function a1_(row, column) {
-  let letters = '';
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
-  return letters + row;
-}
-
 /** `'Sheet name'!A2:A500`: a source column over the data rows, the sheet name quoted as formulas need it. */
 function sourceColumn_(source, plan, column) {
   const name = "'" + source.getName().replace(/'/g, "''") + "'";
-  return name + '!' + a1_(plan.first, column) + ':' + a1_(plan.last, column);
+  return name + '!' + source.getRange(plan.first, column, plan.last - plan.first + 1, 1).getA1Notation();
 }
 
 /**
