@@ -530,6 +530,8 @@ def test_compare_errors_blanks_and_defaults(client: FlaskClient) -> None:
     assert uneven.status_code == 400 and "different heights" in uneven.json["message"]
     empty = {"function": "SCOPE3_COMPARE", "args": {"model": "gpt-4o", "input_tokens": []}}
     assert sheets(client, empty)["values"] == []  # an empty range of counts: no lines, on either side
+    no_place = {"function": "SCOPE3_COMPARE", "args": {"model": [[""]], "alt_location": []}}
+    assert sheets(client, no_place)["values"] == []  # an empty alternative range: no lines (was a 500)
     unknown = client.post(
         "/v1/sheets/impact", json={"function": "SCOPE3_COMPARE", "args": {"model": "x", "hosting": 1}}
     )

@@ -71,10 +71,11 @@ def compare_lines(args: dict[str, Any], places: Places) -> tuple[list[Line], lis
     base_lines = function_lines({"model": args["model"], **counts}, places)
     # The alternative's own cells, read once; its token counts are the line's (already read, and checked).
     alt_lines = function_lines(alt, places)
-    # A side given only as single values is one line: it applies to every line of the other.
-    if len(base_lines) == 1 and len(alt_lines) > 1:
+    # A side given only as single values is one line: it applies to every line of the other (none, for a range
+    # with no cells on the other side).
+    if len(base_lines) == 1 and len(alt_lines) != 1:
         base_lines = base_lines * len(alt_lines)
-    elif len(alt_lines) == 1:  # also over no lines at all (an empty range of counts)
+    elif len(alt_lines) == 1 and len(base_lines) != 1:
         alt_lines = alt_lines * len(base_lines)
     return base_lines, [_with_counts(theirs, mine) for theirs, mine in zip(alt_lines, base_lines, strict=True)]
 
