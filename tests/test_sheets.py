@@ -571,6 +571,19 @@ def test_explain_lays_a_line_out_in_parts_that_add_up_to_its_cells(client: Flask
     assert all(len(source["source"]) > 10 for source in answer.sources)
 
 
+def test_explain_names_the_headline_figure_of_each_column(client: FlaskClient) -> None:
+    body = {"args": {"model": "gpt-4o", "output_tokens": 10}, "metric": "training_gco2e, showers, energy_class, all"}
+    answer = client.post("/v1/sheets/explain", json=body).json
+    named = answer["headlines"]
+    assert list(named) == answer["columns"] and len(named) == 21  # all but training_gco2e, listed once
+    assert (named["training_gco2e"], named["showers"], named["energy_class"]) == ("gco2e", "water_ml", "energy_wh")
+    assert (named["usage_water_ml"], named["energy_wh_high"], named["embodied_gco2e"]) == (
+        "water_ml",
+        "energy_wh",
+        "gco2e",
+    )
+
+
 def test_explain_takes_one_good_line(client: FlaskClient) -> None:
     table = {"function": "SCOPE3_IMPACT_TABLE", "table": [["model", "output_tokens"], ["gpt-4o", 10]]}
     assert client.post("/v1/sheets/explain", json=table).status_code == 200

@@ -25,7 +25,7 @@ from server.schemas.sheets import (
     SheetsTableResponse,
 )
 from server.sheets.compare import compare, compare_columns, compare_lines
-from server.sheets.explain import explain, one_line
+from server.sheets.explain import explain, headlines, one_line
 from server.sheets.lines import Line, function_lines, table_lines
 from server.sheets.metrics import metric_columns
 from server.sheets.run import estimate_lines
@@ -95,7 +95,8 @@ def sheets_explain() -> Response:
         )
     columns = metric_columns(body.metric)
     line = one_line(_lines(body, Places(current_catalog())))
-    return json_response({"columns": list(columns), **explain(current_pipeline(), line)})
+    explained = explain(current_pipeline(), line)
+    return json_response({"columns": list(columns), "headlines": headlines(columns), **explained})
 
 
 @bp.get("/v1/sheets/catalog/<tab>")

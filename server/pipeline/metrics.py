@@ -127,6 +127,13 @@ def _scaled(metric: Metric) -> Reader:
 _READERS: dict[str, Reader] = {name: _scaled(metric) for name, metric in BY_NAME.items()}
 
 
+def headline_of(name: str) -> str:
+    """The headline sum (`DEFAULT_METRICS`) a metric is, or is part of: `training_gco2e` and `km_by_car` are
+    `gco2e`'s, for instance."""
+    parts = set(BY_NAME[name].parts)
+    return next(sum_name for sum_name, _, sum_parts, _ in _SUMS if parts <= set(sum_parts))
+
+
 def needs_ranges(columns: tuple[str, ...]) -> bool:
     """Whether any of these metrics reads an estimate's low or high."""
     return any(BY_NAME[name].bound is not Bound.CENTRAL for name in columns)

@@ -83,6 +83,7 @@ class SheetsExplainResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     columns: list[str] = Field(description="the columns the same call's `metric` gives, left to right")
+    headlines: dict[str, str] = Field(description="each column's headline figure: energy_wh, gco2e or water_ml")
     row: dict[str, Any] = Field(description="the impact-row fields the line was read as")
     methodology_version: str
     model: dict[str, Any]

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from server.catalog.store import Catalog
 from server.engine import usage_parts
+from server.pipeline.equivalences import ENERGY_CLASS
 from server.pipeline.errors import InputError, RowError
-from server.pipeline.metrics import BY_NAME, row_reader
+from server.pipeline.metrics import BY_NAME, headline_of, row_reader
 from server.pipeline.run import Pipeline, RowResult, debug_info
 from server.schemas.impact import ImpactRow
 from server.sheets.errors import validation_message
@@ -42,6 +43,11 @@ def one_line(lines: list[Line]) -> ParsedLine:
 
 def _part(name: str, value: float, total: float) -> dict[str, Any]:
     return {"name": name, "value": value, "share": value / total if total else 0.0}
+
+
+def headlines(columns: tuple[str, ...]) -> dict[str, str]:
+    """Which headline figure each column shows or is part of; the energy class is read from the energy."""
+    return {name: "energy_wh" if name == ENERGY_CLASS else headline_of(name) for name in columns}
 
 
 def explain(pipeline: Pipeline, line: ParsedLine) -> dict[str, Any]:
