@@ -16,6 +16,11 @@ reference's boundary names:
 - `onsite_water_ml`: IT energy x the site's WUE (cooling water, not the water of the electricity);
 - `gco2e`, `water_ml`: inference usage + embodied, as `/v1/impact` answers them.
 
+A row may name the operating point the source measured (`operating_point`, a JSON object of the node's serving
+figures: `streams_per_gpu`, `cached_input_share`, `average_utilization_rate`): a benchmark's batch is a fact of the
+measurement, not a catalog assumption, so the engine runs at it, and its low and high keep every other range (the
+model's parameters) but not that one. Such a row compares a hardware boundary (`gpu_energy_wh`, `it_energy_wh`).
+
 Factor = max(estimate / published, published / estimate); `direction` says which way. The issue's targets are
 printed beside the figures: median <= 1.5, >= 80 % within x2, none beyond x4.
 """
@@ -37,10 +42,20 @@ if str(REPO) not in sys.path:
 
 from server.catalog.files import DEFAULT_CATALOG_DIR  # noqa: E402
 from server.catalog.store import Catalog, CatalogModel, load_catalog  # noqa: E402
-from server.engine import ModelSpec, SiteSpec, TaskKind, Workload, estimate, prepare, usage_parts  # noqa: E402
+from server.engine import (  # noqa: E402
+    ModelSpec,
+    Prepared,
+    SiteSpec,
+    TaskKind,
+    Workload,
+    estimate,
+    prepare,
+    usage_parts,
+)
 from server.engine import constants as c  # noqa: E402
 from server.pipeline.resolve import (  # noqa: E402
     Hosting,
+    model_bounds,
     resolve_hosting,
     resolve_model,
     resolve_site,
@@ -82,6 +97,7 @@ class Reference:
     row: dict[str, object]
     conversion: str
     source: str
+    operating_point: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def comparable(self) -> float:
@@ -122,6 +138,23 @@ def _optional(value: str) -> float | None:
     return float(value) if value.strip() else None
 
 
+# What a measured operating point may set, and the boundaries it may be compared at (a benchmark's: its hardware).
+OPERATING_FIELDS = ("streams_per_gpu", "cached_input_share", "average_utilization_rate")
+OPERATING_METRICS = ("gpu_energy_wh", "it_energy_wh")
+
+
+def _operating_point(reference_id: str, metric: str, value: str) -> dict[str, float]:
+    if not value.strip():
+        return {}
+    point = json.loads(value)
+    unknown = sorted(set(point) - set(OPERATING_FIELDS)) if isinstance(point, dict) else [repr(point)]
+    if unknown:
+        raise ValidationError(f"{reference_id}: operating_point may set only {', '.join(OPERATING_FIELDS)}: {unknown}")
+    if metric not in OPERATING_METRICS:
+        raise ValidationError(f"{reference_id}: a measured operating point compares {' or '.join(OPERATING_METRICS)}")
+    return {name: float(figure) for name, figure in point.items()}
+
+
 def load_references(path: Path = REFERENCES_CSV) -> list[Reference]:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -143,6 +176,7 @@ def load_references(path: Path = REFERENCES_CSV) -> list[Reference]:
                 row=json.loads(raw["row"]),
                 conversion=raw["conversion"],
                 source=raw["source"],
+                operating_point=_operating_point(raw["id"], raw["metric"], raw.get("operating_point") or ""),
             )
         )
     return references
@@ -167,7 +201,10 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
         message = result.error.message if result.error else "not resolved"
         raise ValidationError(f"{reference.id}: the estimate failed: {message}")
     resolved = result.resolved
-    prepared = {"central": resolved.prepared, "low": resolved.prepared_low, "high": resolved.prepared_high}[end]
+    if reference.operating_point:
+        prepared = prepared_at(catalog, row, reference.operating_point, end)
+    else:
+        prepared = {"central": resolved.prepared, "low": resolved.prepared_low, "high": resolved.prepared_high}[end]
     assert prepared is not None
     inference, _, gpu_j = estimate(prepared, workload(row, resolved))
     metric = reference.metric
@@ -188,6 +225,15 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
     if metric == "water_ml":
         return inference.usage_water_ml + inference.embodied_water_ml
     raise ValidationError(f"{reference.id}: unknown metric {metric!r}")
+
+
+def prepared_at(catalog: Catalog, row: ImpactRow, point: dict[str, float], end: str) -> Prepared:
+    """The row prepared on its resolved node at a measured operating point: at `end` low / high, the model at the
+    end of its parameter range that lowers / raises the estimate; the operating point itself has no range."""
+    model, served, hosting, site = _resolve(catalog, row)
+    node = dataclasses.replace(hosting.node, **point)
+    spec = {"central": served, "low": model_bounds(model, served)[0], "high": model_bounds(model, served)[1]}[end]
+    return prepare(model=spec, node=node, site=site, training=model.training, calibration=catalog.calibration)
 
 
 def energy_split(pipeline: Pipeline, row_fields: dict[str, object]) -> dict[str, float]:

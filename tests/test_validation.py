@@ -122,3 +122,46 @@ def test_operating_points_start_from_the_pipelines_answer(bench: ModuleType, cat
     # Fewer streams per GPU cost more per request, more cost less, and less idle capacity less again.
     assert energy["8 streams per GPU"] > energy["catalog"] > energy["64 streams per GPU"]
     assert energy["64 streams per GPU"] > energy["64 streams per GPU, 85 % utilisation"]
+
+
+def test_a_measured_operating_point_sets_the_batch(bench: ModuleType, catalog: object) -> None:
+    """A benchmark row runs at the batch it was measured at: for a dense model on one GPU the decode energy per
+    token goes as batch^llm_exp_batch (the weights read per step are all the weights at any batch), so batch 64
+    against batch 16 is 4^-0.555 (calibration.csv), and the point has no range of its own."""
+    from server.pipeline.run import Pipeline
+
+    row = {
+        "model_id": "llama_31_8b",
+        "hosting": {"gpu": "h100", "gpu_count": 1},
+        "input_tokens": 0,
+        "output_tokens": 1000,
+    }
+
+    def at(point: dict[str, float]) -> object:
+        return bench.Reference("p", "t", "gpu_energy_wh", 1.0, None, None, 1.0, "b", row, "c", "s", point)
+
+    pipeline = Pipeline(catalog)
+    wide, narrow = at({"streams_per_gpu": 64.0}), at({"streams_per_gpu": 16.0})
+    exponent = catalog.calibration.llm_exp_batch  # type: ignore[attr-defined]
+    ratio = bench.measure(catalog, pipeline, wide) / bench.measure(catalog, pipeline, narrow)
+    assert ratio == pytest.approx(4.0**exponent)
+    assert exponent == pytest.approx(-0.555098)
+    ends = [bench.measure(catalog, pipeline, wide, end) for end in bench.ENDS]
+    assert ends[0] == pytest.approx(ends[1]) == pytest.approx(ends[2])  # llama_31_8b's size is disclosed: no range
+    assert bench.measure(catalog, pipeline, at({})) != pytest.approx(ends[0])  # without it: the node's default
+
+
+@pytest.mark.parametrize(
+    ("metric", "value"),
+    [
+        ("gpu_energy_wh", '{"batch_size": 64}'),  # not a node figure
+        ("gpu_energy_wh", "[64]"),
+        ("energy_wh", '{"streams_per_gpu": 64}'),  # a facility boundary: a benchmark measures hardware
+    ],
+)
+def test_an_operating_point_is_refused_beyond_its_fields_and_boundaries(
+    bench: ModuleType, metric: str, value: str
+) -> None:
+    with pytest.raises(bench.ValidationError):
+        bench._operating_point("x", metric, value)
+    assert bench._operating_point("x", metric, "") == {}
