@@ -76,7 +76,12 @@ SOURCE = MEASUREMENTS + "; fit by bench/derive_calibration.py on models not held
 # Rows that are statistics of the measurements, not fitted to predict them (the accuracy bench does not
 # depend on them), use every configuration.
 SOURCE_ALL_ROWS = MEASUREMENTS + "; derived by bench/derive_calibration.py from all configurations"
-ALL_ROWS = {"gpu_serving_power_fraction", "diffusion_batch_size"}
+ALL_ROWS = {
+    "gpu_serving_power_fraction",
+    "gpu_serving_power_fraction_low",
+    "gpu_serving_power_fraction_high",
+    "diffusion_batch_size",
+}
 AS_OF = "2026-02"
 
 # Thermal design power (W) used for the serving power fraction: NVIDIA H100 SXM datasheet (700 W),
@@ -291,9 +296,20 @@ def check_params_match(rows: Sequence[Row], specs: dict[str, ModelSpec]) -> None
             )
 
 
+def power_fractions(llm_rows: Sequence[Row]) -> list[float]:
+    """Measured avg_power_w / (num_gpus x TDP) of each LLM configuration."""
+    return [float(r["avg_power_w"]) / (int(r["num_gpus"]) * TDP_W[r["gpu_model"]]) for r in llm_rows]
+
+
 def serving_power_fraction(llm_rows: Sequence[Row]) -> float:
     """Median measured avg_power_w / (num_gpus x TDP) over the LLM configurations."""
-    return statistics.median(float(r["avg_power_w"]) / (int(r["num_gpus"]) * TDP_W[r["gpu_model"]]) for r in llm_rows)
+    return statistics.median(power_fractions(llm_rows))
+
+
+def serving_power_fraction_range(llm_rows: Sequence[Row]) -> tuple[float, float]:
+    """10th and 90th percentiles (linear interpolation) of the same measured fractions."""
+    fractions = power_fractions(llm_rows)
+    return float(np.percentile(fractions, 10)), float(np.percentile(fractions, 90))
 
 
 def median_batch(rows: Sequence[Row]) -> float:
@@ -307,6 +323,7 @@ def calibration_rows(
     llm: Fit,
     diffusion: DiffusionFit,
     power_fraction: float,
+    power_range: tuple[float, float],
     diffusion_batch: float,
     llm_held: set[str],
     diffusion_held: set[str],
@@ -354,6 +371,16 @@ def calibration_rows(
             "fraction of TDP",
             "median of measured avg_power_w / (num_gpus x TDP) over all LLM configurations; "
             "TDP 700 W H100 SXM (NVIDIA H100 datasheet), 1000 W B200 (NVIDIA HGX B200 datasheet)",
+        ),
+        "gpu_serving_power_fraction_low": (
+            power_range[0],
+            "fraction of TDP",
+            "10th percentile of the same measured fractions: the low end of a published throughput's energy",
+        ),
+        "gpu_serving_power_fraction_high": (
+            power_range[1],
+            "fraction of TDP",
+            "90th percentile of the same measured fractions: the high end of a published throughput's energy",
         ),
     }
     from_fit = {
@@ -471,9 +498,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     llm = constrained_ols(llm_train, LLM_FEATURES, llm_target)
     diffusion = fit_diffusion(diffusion_train, specs)
     power_fraction = serving_power_fraction(llm_rows)
+    power_range = serving_power_fraction_range(llm_rows)
     diffusion_batch = median_batch(diffusion_rows)
 
-    rows = calibration_rows(llm, diffusion, power_fraction, diffusion_batch, llm_held, diffusion_held)
+    rows = calibration_rows(llm, diffusion, power_fraction, power_range, diffusion_batch, llm_held, diffusion_held)
     check_covers_calibration(rows)
     write_csv(CALIBRATION_CSV, ["name", "value", "unit", "source", "as_of"], rows)
     write_csv(HOLDOUT_CSV, HOLDOUT_COLUMNS, holdout_rows(llm_holdout, diffusion_holdout))

@@ -108,6 +108,14 @@ def test_debug_fills_model_node_grid_and_steps(client: FlaskClient) -> None:
     assert len(debug["steps"]) >= 2 and all(s["duration_ms"] >= 0 for s in debug["steps"])
     plain = post(client, [{"model_id": "llama_31_8b", "input_tokens": 1}])
     assert "debug" not in plain["rows"][0]
+    assert "at batch 256, 32 streams per GPU" in debug["steps"][1]["description"]
+
+
+def test_debug_says_when_the_gpu_time_comes_from_a_published_throughput(client: FlaskClient) -> None:
+    row = {"model_id": "deepseek-v3", "managed_service_id": "deepseek", "input_tokens": 100, "output_tokens": 500}
+    step = post(client, [row], "?debug=true")["rows"][0]["debug"]["steps"][1]["description"]
+    assert "at the service's published 1,850 output tokens/s and 9,212.5 input tokens/s per GPU" in step, step
+    assert "(138.7 J GPU energy)" in step  # 500 x 0.26678 J + 100 x 0.053574 J
 
 
 def test_totals_add_up_rows(client: FlaskClient) -> None:

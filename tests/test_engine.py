@@ -36,6 +36,8 @@ CAL = Calibration(
     diffusion_batch_size=1.0,
     diffusion_exp_batch=0.0,
     gpu_serving_power_fraction=0.5,
+    gpu_serving_power_fraction_low=0.4,
+    gpu_serving_power_fraction_high=0.8,
     llm_gpu_factors={"ref": 1.0},
     diffusion_gpu_factors={"ref": 1.0},
 )
@@ -283,6 +285,35 @@ def test_prompt_tokens_served_from_the_kv_cache_cost_no_prefill() -> None:
     _, _, image_j = estimate(p, Workload(TaskKind.TEXT, input_image_pixels=784.0 * 100))
     _, _, encode_j = estimate(p, Workload(TaskKind.ENCODE, input_tokens=1000))
     assert (image_j, encode_j) == (pytest.approx(100 * 0.025), pytest.approx(1000 * 0.025))
+
+
+def test_a_published_throughput_is_the_draw_over_the_tokens_per_second() -> None:
+    """A fleet publishing 1,000 output and 5,000 input (cache hits included) tokens/s per accelerator, drawing
+    0.5 x 1,000 W: 0.5 J per output token and 0.1 J per prompt token; a computed input token (an image's, with
+    half the prompt from cache) costs 0.1 / 0.5 = 0.2 J. The host's time follows the throughput, not the fit."""
+    node = replace(
+        NODE, decode_tokens_per_s_per_gpu=1000.0, prefill_tokens_per_s_per_gpu=5000.0, cached_input_share=0.5
+    )
+    p = prepare(model=MODEL, node=node, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert (p.decode_j_per_token, p.prompt_j_per_token, p.prefill_j_per_token) == (
+        pytest.approx(0.5),
+        pytest.approx(0.1),
+        pytest.approx(0.2),
+    )
+    _, _, gpu_j = estimate(p, Workload(TaskKind.TEXT, input_tokens=1000, output_tokens=100))
+    assert gpu_j == pytest.approx(100 * 0.5 + 1000 * 0.1)
+    # 150 J at 500 W is 0.3 s: 1,100 tokens at 1,000 and 5,000 per second; the host's 250 W for 0.3 s is 75 J.
+    assert p.host_j_per_gpu_j * gpu_j == pytest.approx(75.0)
+    # At 0.8 of the maximum draw the same throughput costs 0.8 / 0.5 as much, and the host's time is unchanged.
+    hot = prepare(
+        model=MODEL, node=replace(node, serving_power_fraction=0.8), site=SITE, training=TrainingSpec(), calibration=CAL
+    )
+    assert hot.decode_j_per_token == pytest.approx(0.8)
+    assert hot.host_j_per_gpu_j * hot.decode_j_per_token == pytest.approx(p.host_j_per_gpu_j * p.decode_j_per_token)
+    # Without a published prefill rate, prefill stays at the prefill MFU (0.025 J, as above), at the node's draw.
+    decode_only = replace(node, prefill_tokens_per_s_per_gpu=None, serving_power_fraction=0.8)
+    q = prepare(model=MODEL, node=decode_only, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert q.prefill_j_per_token == pytest.approx(0.025 * 0.8 / 0.5)
 
 
 def test_gpu_count_from_weights() -> None:

@@ -57,7 +57,8 @@ def ranged_impact(client: FlaskClient, rows: list[dict[str, Any]]) -> dict[str, 
 
 
 def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> None:
-    """deepseek: 84-92.5 streams per GPU, 0.7-0.9 utilisation, 0.563 of the prompt from cache either way."""
+    """deepseek: 84-92.5 streams per GPU, 0.7-0.9 utilisation, 0.563 of the prompt from cache either way, and its
+    published throughput at the 10th-90th percentile of the accelerators' measured draw."""
     fields = {"model_id": "deepseek-v3", "managed_service_id": "deepseek", "input_tokens": 10, "output_tokens": 10}
     row = ImpactRow.model_validate(fields)
     model = resolve_model(catalog, row)
@@ -71,9 +72,15 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
         84.0 * gpus,
     )
     # The low is the engine's own answer at those figures, not a scaled copy of the central one.
-    ends = ((result.prepared_low, 92.5, 0.9, 32.0), (result.prepared_high, 84.0, 0.7, 1.0))
-    for end, streams, utilization, diffusion_batch in ends:
-        node = replace(hosting.node, streams_per_gpu=streams, average_utilization_rate=utilization)
+    cal = catalog.calibration
+    ends = (
+        (result.prepared_low, 92.5, 0.9, 32.0, cal.gpu_serving_power_fraction_low),
+        (result.prepared_high, 84.0, 0.7, 1.0, cal.gpu_serving_power_fraction_high),
+    )
+    for end, streams, utilization, diffusion_batch, power in ends:
+        node = replace(
+            hosting.node, streams_per_gpu=streams, average_utilization_rate=utilization, serving_power_fraction=power
+        )
         grid = end.usage_gco2e_per_gpu_j / end.usage_wh_per_gpu_j * 1000.0  # the year range of CN's grid
         expected = prepare(
             model=served_model(model, hosting.service),
@@ -83,6 +90,23 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
             calibration=replace(catalog.calibration, diffusion_batch_size=diffusion_batch),
         )
         assert end == expected
+
+
+def test_a_published_throughput_ranges_with_the_measured_draw_alone(catalog: Catalog) -> None:
+    """DeepSeek's decode energy per token is the H800's draw / 1,850 tokens/s: it moves with the draw (0.493-0.911 of
+    700 W, ML.ENERGY's 10th-90th percentile), not with the streams per GPU, which only the fit reads."""
+    result = resolved(catalog, model_id="deepseek-v3", managed_service_id="deepseek", input_tokens=1)
+    cal = catalog.calibration
+    for end, fraction in (
+        (result.prepared_low, cal.gpu_serving_power_fraction_low),
+        (result.prepared, cal.gpu_serving_power_fraction),
+        (result.prepared_high, cal.gpu_serving_power_fraction_high),
+    ):
+        assert end.decode_j_per_token == pytest.approx(700.0 * fraction / 1850.0)
+    assert (cal.gpu_serving_power_fraction_low, cal.gpu_serving_power_fraction_high) == (0.493418, 0.911102)
+    # Fit-estimated rows keep the median draw at both ends: the fit's J per token already holds the measured power.
+    fitted = resolved(catalog, model_id="llama_31_8b", node_id="aws-p5-48xlarge", input_tokens=1)
+    assert fitted.prepared_low.host_j_per_gpu_j == pytest.approx(fitted.prepared_high.host_j_per_gpu_j)
 
 
 def test_hardware_no_service_describes_takes_the_default_ranges(catalog: Catalog) -> None:
@@ -225,3 +249,32 @@ def test_a_diffusion_row_spans_the_batch_sizes_ml_energy_measured(catalog: Catal
         central * (fewest / cal.diffusion_batch_size) ** exp
     )
     assert result.prepared_low.diffusion_j_per_step < central < result.prepared_high.diffusion_j_per_step
+
+
+def test_a_published_throughput_applies_to_its_model_size_on_its_own_fleet(catalog: Catalog) -> None:
+    """DeepSeek's published rates (V3/R1: 671 B total, 37 B active, on its H800 fleet) price its V3-sized models
+    there: 0.705071 x 700 W / 1,850 tokens/s = 0.26678 J per output token, and / 9,212.5 = 0.053574 J per prompt
+    token, KV-cache hits included. A model of another size on the same service, or the same model on other
+    hardware, is estimated by the fit."""
+    cal = catalog.calibration
+    assert cal.gpu_serving_power_fraction == 0.705071
+    for model_id in ("deepseek-v3", "deepseek-r1", "deepseek-v3.1"):
+        p = resolved(catalog, model_id=model_id, managed_service_id="deepseek", input_tokens=1).prepared
+        assert p.decode_j_per_token == pytest.approx(0.26678, rel=1e-4)
+        assert p.prompt_j_per_token == pytest.approx(0.053574, rel=1e-4)
+    fit_rows = (
+        {"model_id": "deepseek-v4-pro", "managed_service_id": "deepseek"},  # 1.6 T total, 49 B active
+        {"model_id": "deepseek-v3", "managed_service_id": "deepseek", "node_id": "aws-p5-48xlarge"},
+        {"model_id": "deepseek-v3", "managed_service_id": "together"},
+    )
+    for fields in fit_rows:
+        node = resolve_hosting(
+            catalog, ImpactRow.model_validate(fields), resolve_model(catalog, ImpactRow.model_validate(fields))
+        ).node
+        assert node.decode_tokens_per_s_per_gpu is None and node.prefill_tokens_per_s_per_gpu is None, fields
+
+
+def test_a_published_throughput_needs_the_model_size_it_was_measured_on(catalog: Catalog) -> None:
+    good = catalog.services["deepseek"].model_dump()
+    with pytest.raises(ValidationError, match="the model size it was measured on"):
+        ManagedServiceRow.model_validate(good | {"throughput_active_params_b": None})

@@ -189,6 +189,14 @@ class ManagedServiceRow(Row):
     cached_input_share_high: Annotated[float, Field(ge=0, le=1)]
     average_utilization_rate_low: Annotated[float, Field(gt=0, le=1)]
     average_utilization_rate_high: Annotated[float, Field(gt=0, le=1)]
+    # The throughput the service publishes for its own fleet, per accelerator at its operating point, and the size of
+    # the model it was measured on (total and active parameters): models of that size on the service's fleet are
+    # estimated from it instead of the ML.ENERGY fit. Blank: not published. The prefill rate counts every input
+    # token, KV-cache hits included (at the service's cached_input_share), as such rates are published.
+    decode_tokens_per_s_per_gpu: OptPositive = None
+    prefill_tokens_per_s_per_gpu: OptPositive = None
+    throughput_total_params_b: OptPositive = None
+    throughput_active_params_b: OptPositive = None
 
     @model_validator(mode="after")
     def _ranges_hold_their_values(self) -> ManagedServiceRow:
@@ -196,6 +204,10 @@ class ManagedServiceRow(Row):
             low, value, high = getattr(self, f"{name}_low"), getattr(self, name), getattr(self, f"{name}_high")
             if not low <= value <= high:
                 raise ValueError(f"{name}: the range {low}-{high} does not hold the value {value}")
+        published = self.decode_tokens_per_s_per_gpu is not None or self.prefill_tokens_per_s_per_gpu is not None
+        measured_on = self.throughput_total_params_b is not None and self.throughput_active_params_b is not None
+        if published and not measured_on:
+            raise ValueError("a published throughput needs the model size it was measured on (throughput_*_params_b)")
         return self
 
 

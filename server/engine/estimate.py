@@ -81,11 +81,36 @@ def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
     return gpu.peak_tflops_bf16
 
 
-def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, calibration: Calibration) -> float:
+def prefill_j_per_token(
+    model: ModelSpec, gpu: GpuSpec, calibration: Calibration, power_fraction: float | None = None
+) -> float:
     """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at serving power."""
     flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
     seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * c.PREFILL_MFU)
-    return seconds_per_gpu * gpu_serving_power_w(gpu, calibration)
+    return seconds_per_gpu * gpu_serving_power_w(gpu, calibration, power_fraction)
+
+
+def serving_j_per_token(
+    model: ModelSpec, node: NodeSpec, gpu_count: int, batch_size: float, calibration: Calibration
+) -> tuple[float, float, float]:
+    """(decode J per output token, prefill J per computed input token, J per prompt token net of KV-cache hits).
+
+    Where the fleet publishes its throughput, an accelerator's serving draw divided by its tokens per second
+    (power at load / throughput at the operating point); else the ML.ENERGY fit
+    at the replica's batch and prefill at the prefill MFU. A prompt token found in the KV cache is read back, not
+    recomputed; reading is taken as free, and a published prefill rate already counts the hits.
+    """
+    power_w = gpu_serving_power_w(node.gpu, calibration, node.serving_power_fraction)
+    share = node.cached_input_share
+    if node.decode_tokens_per_s_per_gpu is not None:
+        decode_j = power_w / node.decode_tokens_per_s_per_gpu
+    else:
+        decode_j = decode_j_per_token(model, node.gpu, gpu_count, batch_size, calibration)
+    if node.prefill_tokens_per_s_per_gpu is not None and share < 1.0:
+        prompt_j = power_w / node.prefill_tokens_per_s_per_gpu
+        return decode_j, prompt_j / (1.0 - share), prompt_j
+    prefill_j = prefill_j_per_token(model, node.gpu, calibration, node.serving_power_fraction)
+    return decode_j, prefill_j, prefill_j * (1.0 - share)
 
 
 def attention_width(model: ModelSpec) -> float:
@@ -154,7 +179,7 @@ def prepare(
     gpu = node.gpu
     gpu_count = serving_gpu_count(model, node)
     batch_size = node.streams_per_gpu * gpu_count
-    prefill_j = prefill_j_per_token(model, gpu, calibration)
+    decode_j, prefill_j, prompt_j = serving_j_per_token(model, node, gpu_count, batch_size, calibration)
     host_j, idle_j, node_s_per_j = it_parts_per_gpu_j(node, gpu_count, calibration)
     it_j = 1.0 + host_j + idle_j
     facility_wh, gco2e, water_ml = site_factors(site)
@@ -165,10 +190,9 @@ def prepare(
     return Prepared(
         gpu_count=gpu_count,
         batch_size=batch_size,
-        decode_j_per_token=decode_j_per_token(model, gpu, gpu_count, batch_size, calibration),
+        decode_j_per_token=decode_j,
         prefill_j_per_token=prefill_j,
-        # A prompt token found in the KV cache is read back, not recomputed; reading is taken as free.
-        prompt_j_per_token=prefill_j * (1.0 - node.cached_input_share),
+        prompt_j_per_token=prompt_j,
         diffusion_j_per_step=diffusion_j_per_step(gpu, calibration),
         diffusion_exp_flops=calibration.diffusion_exp_flops,
         diffusion_tflops_per_px=tflops_per_px,
@@ -188,6 +212,7 @@ def prepare(
         idle_j_per_gpu_j=idle_j,
         pue=site.pue,
         onsite_water_ml_per_gpu_j=it_kwh * site.wue_l_per_kwh * c.ML_PER_L,
+        published_tokens_per_s_per_gpu=(node.decode_tokens_per_s_per_gpu, node.prefill_tokens_per_s_per_gpu),
     )
 
 

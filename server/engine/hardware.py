@@ -32,8 +32,9 @@ def host_power_w(node: NodeSpec, gpu_count: int) -> float:
     return server_w * share
 
 
-def gpu_serving_power_w(gpu: GpuSpec, calibration: Calibration) -> float:
-    return gpu.max_power_w * calibration.gpu_serving_power_fraction
+def gpu_serving_power_w(gpu: GpuSpec, calibration: Calibration, fraction: float | None = None) -> float:
+    """An accelerator's draw while serving: `fraction` of its maximum, else the calibration's measured median."""
+    return gpu.max_power_w * (fraction if fraction is not None else calibration.gpu_serving_power_fraction)
 
 
 def it_parts_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration) -> tuple[float, float, float]:
@@ -42,7 +43,7 @@ def it_parts_per_gpu_j(node: NodeSpec, gpu_count: int, calibration: Calibration)
     While the GPUs spend 1 J on the request, the host draws its power for the same time, and the
     capacity held idle between requests (1/u - 1 of that time) draws idle power.
     """
-    gpus_w = gpu_count * gpu_serving_power_w(node.gpu, calibration)
+    gpus_w = gpu_count * gpu_serving_power_w(node.gpu, calibration, node.serving_power_fraction)
     seconds_per_j = 1.0 / gpus_w
     host_w = host_power_w(node, gpu_count)
     idle_w = host_w + gpu_count * node.gpu.idle_power_w

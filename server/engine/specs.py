@@ -74,6 +74,12 @@ class NodeSpec:
     # decodes n x streams_per_gpu sequences at once) and the share of input tokens served from KV cache.
     streams_per_gpu: float
     cached_input_share: float = 0.0
+    # A fleet's published throughput per accelerator at its operating point (None: not published; the fit stands
+    # in): output tokens/s decoding, input tokens/s prefilling (KV-cache hits included, at cached_input_share).
+    decode_tokens_per_s_per_gpu: float | None = None
+    prefill_tokens_per_s_per_gpu: float | None = None
+    # The accelerators' draw as a fraction of their maximum; None: the calibration's median serving draw.
+    serving_power_fraction: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,9 @@ class Calibration:
     diffusion_batch_size: float
     diffusion_exp_batch: float
     gpu_serving_power_fraction: float
+    # The 10th and 90th percentiles of the same measured draw: the range of a published throughput's energy.
+    gpu_serving_power_fraction_low: float
+    gpu_serving_power_fraction_high: float
     llm_gpu_factors: dict[str, float] = field(default_factory=dict)
     diffusion_gpu_factors: dict[str, float] = field(default_factory=dict)
 
@@ -189,6 +198,8 @@ class Prepared:
     idle_j_per_gpu_j: float = 0.0
     pue: float = 1.0
     onsite_water_ml_per_gpu_j: float = 0.0
+    # The fleet's published throughput the decode and prompt energies come from (None: the fit's), for the trace.
+    published_tokens_per_s_per_gpu: tuple[float | None, float | None] = (None, None)
 
 
 class UsageParts(NamedTuple):

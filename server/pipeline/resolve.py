@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 from server.catalog.names import close_matches, did_you_mean, norm
 from server.catalog.rows import DatacenterRow, ManagedServiceRow
 from server.catalog.store import COUNTRY_ALIASES, WORLD, Catalog, CatalogDatacenter, CatalogModel, CatalogNode
-from server.engine import ModelSpec, NodeSpec, Prepared, SiteSpec, prepare, site_embodied_per_it_kwh
+from server.engine import Calibration, ModelSpec, NodeSpec, Prepared, SiteSpec, prepare, site_embodied_per_it_kwh
 from server.engine.constants import (
     BYTES_PER_PARAM,
     DATACENTER_AVERAGE_LOAD,
@@ -149,6 +150,21 @@ def resolve_model_explained(catalog: Catalog, row: ImpactRow) -> tuple[CatalogMo
     return found, note
 
 
+def published_throughput(service: ManagedServiceRow, model: CatalogModel) -> tuple[float | None, float | None]:
+    """(decode, prefill) tokens/s per accelerator the service publishes for its fleet, for a model of the size it
+    was measured on (total and active parameters within 2 %); (None, None) for any other model."""
+    total, active = service.throughput_total_params_b, service.throughput_active_params_b
+    if total is None or active is None:
+        return None, None
+    spec = model.spec
+    if not (
+        math.isclose(spec.total_params_b, total, rel_tol=0.02)
+        and math.isclose(spec.active_params_b, active, rel_tol=0.02)
+    ):
+        return None, None
+    return service.decode_tokens_per_s_per_gpu, service.prefill_tokens_per_s_per_gpu
+
+
 def _catalog_node(
     node: CatalogNode,
     *,
@@ -156,8 +172,11 @@ def _catalog_node(
     utilization: float | None,
     sized: bool,
     catalog: Catalog,
+    model: CatalogModel | None = None,
 ) -> NodeSpec:
     row = node.row
+    # A published throughput describes the service's own fleet: it applies when the request runs there.
+    decode, prefill = published_throughput(service, model) if sized and service and model else (None, None)
     return NodeSpec(
         gpu=catalog.gpus[row.gpu_id].spec,
         gpu_count=None if sized else row.gpu_count,
@@ -169,6 +188,8 @@ def _catalog_node(
         use_life_years=row.use_life_years or DEFAULT_USE_LIFE_YEARS,
         streams_per_gpu=service.streams_per_gpu if service else DEFAULT_STREAMS_PER_GPU,
         cached_input_share=service.cached_input_share if service else 0.0,
+        decode_tokens_per_s_per_gpu=decode,
+        prefill_tokens_per_s_per_gpu=prefill,
     )
 
 
@@ -251,7 +272,7 @@ def resolve_hosting(catalog: Catalog, row: ImpactRow, model: CatalogModel) -> Ho
             service = catalog.services[FALLBACK_SERVICE_ID]
         utilization = override_utilization or service.average_utilization_rate
     fleet = catalog.nodes[service.node_id]
-    spec = _catalog_node(fleet, service=service, utilization=utilization, sized=True, catalog=catalog)
+    spec = _catalog_node(fleet, service=service, utilization=utilization, sized=True, catalog=catalog, model=model)
     return Hosting(spec, fleet.wire, service, service.cloud_id, override_utilization is not None)
 
 
@@ -412,10 +433,11 @@ def model_bounds(model: CatalogModel, served: ModelSpec) -> tuple[ModelSpec, Mod
     return bounds[0], bounds[1]
 
 
-def node_bounds(hosting: Hosting) -> tuple[NodeSpec, NodeSpec]:
+def node_bounds(hosting: Hosting, calibration: Calibration) -> tuple[NodeSpec, NodeSpec]:
     """The node at the low-energy end of its serving ranges (most streams, most cache hits, busiest) and at the
     high-energy end: the service's ranges (managed_services.csv), else the defaults' (server/engine/constants.py).
-    A utilisation the row gives has no range."""
+    A utilisation the row gives has no range. A published throughput's energy ranges with the accelerators' draw
+    (the 10th to 90th percentile ML.ENERGY measured), which the fit's energy per token already holds."""
     node, service = hosting.node, hosting.service
     if service is not None:
         streams = (service.streams_per_gpu_low, service.streams_per_gpu_high)
@@ -426,8 +448,23 @@ def node_bounds(hosting: Hosting) -> tuple[NodeSpec, NodeSpec]:
         busy = DEFAULT_UTILIZATION_RANGE
     if hosting.utilization_given:
         busy = (node.average_utilization_rate, node.average_utilization_rate)
-    low = replace(node, streams_per_gpu=streams[1], cached_input_share=cached[1], average_utilization_rate=busy[1])
-    high = replace(node, streams_per_gpu=streams[0], cached_input_share=cached[0], average_utilization_rate=busy[0])
+    power: tuple[float | None, float | None] = (None, None)
+    if node.decode_tokens_per_s_per_gpu is not None or node.prefill_tokens_per_s_per_gpu is not None:
+        power = (calibration.gpu_serving_power_fraction_low, calibration.gpu_serving_power_fraction_high)
+    low = replace(
+        node,
+        streams_per_gpu=streams[1],
+        cached_input_share=cached[1],
+        average_utilization_rate=busy[1],
+        serving_power_fraction=power[0],
+    )
+    high = replace(
+        node,
+        streams_per_gpu=streams[0],
+        cached_input_share=cached[0],
+        average_utilization_rate=busy[0],
+        serving_power_fraction=power[1],
+    )
     return low, high
 
 
@@ -439,7 +476,7 @@ def resolve(catalog: Catalog, row: ImpactRow) -> Resolved:
     training, calibration = model.training, catalog.calibration
     prepared = prepare(model=served, node=hosting.node, site=site.spec, training=training, calibration=calibration)
     # The low and the high: every ranged figure at the end that lowers, then raises, the estimate.
-    models, nodes = model_bounds(model, served), node_bounds(hosting)
+    models, nodes = model_bounds(model, served), node_bounds(hosting, calibration)
     year = row.utc_datetime.year if row.utc_datetime else None
     gco2e = site.gco2e_per_kwh
     grids = (gco2e, gco2e) if site.fixed_grid else catalog.grid_intensity_range(site.country, site.region, year, gco2e)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from server.catalog.store import Catalog
 from server.catalog.tasks import DEFAULT_TASK, task_kind
-from server.engine import Impacts, TaskKind, Workload, estimate
+from server.engine import Impacts, Prepared, TaskKind, Workload, estimate
 from server.engine.constants import VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
@@ -226,8 +226,7 @@ def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> d
             },
             {
                 "description": f"modelled GPU time on {p.gpu_count} x {resolved.node_wire.get('gpu_id')} "
-                f"at batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU "
-                f"({result.gpu_energy_j:.4g} J GPU energy)",
+                f"at {_operating_point(p)} ({result.gpu_energy_j:.4g} J GPU energy)",
                 "duration_ms": gpu_ms,
                 "inferences": 1,
             },
@@ -235,6 +234,16 @@ def debug_info(result: RowResult, elapsed_ms: float, methodology: str = "") -> d
             *version_steps,
         ],
     }
+
+
+def _operating_point(p: Prepared) -> str:
+    """How the GPU time was modelled: the fleet's published throughput, else the fit at the replica's batch."""
+    decode, prefill = p.published_tokens_per_s_per_gpu
+    fitted = f"batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU"
+    if decode is None and prefill is None:
+        return fitted
+    published = [f"{rate:,.6g} {kind} tokens/s" for rate, kind in ((decode, "output"), (prefill, "input")) if rate]
+    return f"the service's published {' and '.join(published)} per GPU" + ("" if decode else f"; decode at {fitted}")
 
 
 def run_impact(
