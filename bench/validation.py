@@ -333,6 +333,14 @@ def summarise(comparisons: list[Comparison]) -> Summary:
     )
 
 
+def by_kind(comparisons: list[Comparison]) -> dict[str, Summary]:
+    """The summary of each kind of reference (text chat, reasoning, image, video), in the order they first appear."""
+    groups: dict[str, list[Comparison]] = {}
+    for item in comparisons:
+        groups.setdefault(item.reference.kind, []).append(item)
+    return {kind: summarise(items) for kind, items in groups.items()}
+
+
 def main() -> int:
     catalog = load_catalog(DEFAULT_CATALOG_DIR)
     comparisons = compare_all(load_references(), catalog)
@@ -356,6 +364,11 @@ def main() -> int:
         f"geometric mean of estimate / published {summary.geometric_mean_ratio:.2f}"
     )
     print("targets met" if summary.meets_targets else "targets NOT met")
+    for kind, part in by_kind(comparisons).items():
+        print(
+            f"  {kind:10} {part.count:3d} rows: median x{part.median_factor:.2f}, {part.within_2:.0%} within x2, "
+            f"largest x{part.max_factor:.2f}, estimate / published x{part.geometric_mean_ratio:.2f} (geometric mean)"
+        )
     print(
         f"ranges: low-high holds the published figure for {summary.contained:.0%} of rows (target >= "
         f"{TARGET_CONTAINED:.0%}), median high / low x{summary.median_spread:.2f} (target <= {TARGET_SPREAD}): "

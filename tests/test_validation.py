@@ -165,3 +165,12 @@ def test_an_operating_point_is_refused_beyond_its_fields_and_boundaries(
     with pytest.raises(bench.ValidationError):
         bench._operating_point("x", metric, value)
     assert bench._operating_point("x", metric, "") == {}
+
+
+def test_the_summary_by_kind_covers_every_row_once(bench: ModuleType, catalog: object) -> None:
+    comparisons = bench.compare_all(bench.load_references(), catalog)
+    parts = bench.by_kind(comparisons)
+    assert sum(part.count for part in parts.values()) == len(comparisons)
+    assert set(parts) == {item.reference.kind for item in comparisons}
+    images = [item for item in comparisons if item.reference.kind == "image"]
+    assert parts["image"] == bench.summarise(images)

@@ -95,10 +95,10 @@ def serving_j_per_token(
 ) -> tuple[float, float, float]:
     """(decode J per output token, prefill J per computed input token, J per prompt token net of KV-cache hits).
 
-    Where the fleet publishes its throughput, an accelerator's serving draw divided by its tokens per second
-    (power at load / throughput at the operating point); else the ML.ENERGY fit
-    at the replica's batch and prefill at the prefill MFU. A prompt token found in the KV cache is read back, not
-    recomputed; reading is taken as free, and a published prefill rate already counts the hits.
+    Where the fleet publishes its throughput, an accelerator's serving draw divided by its tokens per second (power
+    at load / throughput at the operating point); else the ML.ENERGY fit at the replica's batch, and prefill at the
+    prefill MFU. A prompt token found in the KV cache is read back, not recomputed; reading is taken as free, and a
+    published prefill rate already counts the hits.
     """
     power_w = gpu_serving_power_w(node.gpu, calibration, node.serving_power_fraction)
     share = node.cached_input_share
