@@ -57,13 +57,16 @@ def ranged_impact(client: FlaskClient, rows: list[dict[str, Any]]) -> dict[str, 
 
 
 def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> None:
-    """deepseek: 84-92.5 streams per GPU, 0.7-0.9 utilisation, 0.563 of the prompt from cache either way, and its
+    """deepseek: 84-92.5 streams per GPU, 0.82-1.0 utilisation, 0.563 of the prompt from cache either way, and its
     published throughput at the 10th-90th percentile of the accelerators' measured draw."""
     fields = {"model_id": "deepseek-v3", "managed_service_id": "deepseek", "input_tokens": 10, "output_tokens": 10}
     row = ImpactRow.model_validate(fields)
     model = resolve_model(catalog, row)
     hosting = resolve_hosting(catalog, row, model)
-    site = resolve_site(catalog, row, hosting).spec
+    resolved_site = resolve_site(catalog, row, hosting)
+    site = resolved_site.spec
+    # CN's grid over the catalog's years (the row names none): the cleanest at the low end, the dirtiest at the high.
+    grids = catalog.grid_intensity_range(resolved_site.country, resolved_site.region, None, site.gco2e_per_kwh)
     result = resolve(catalog, row)
     gpus = result.prepared.gpu_count
     assert (result.prepared_low.batch_size, result.prepared.batch_size, result.prepared_high.batch_size) == (
@@ -74,14 +77,13 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
     # The low is the engine's own answer at those figures, not a scaled copy of the central one.
     cal = catalog.calibration
     ends = (
-        (result.prepared_low, 92.5, 0.9, 32.0, cal.gpu_serving_power_fraction_low),
-        (result.prepared_high, 84.0, 0.7, 1.0, cal.gpu_serving_power_fraction_high),
+        (result.prepared_low, 92.5, 1.0, 32.0, cal.gpu_serving_power_fraction_low, grids[0]),
+        (result.prepared_high, 84.0, 0.82, 1.0, cal.gpu_serving_power_fraction_high, grids[1]),
     )
-    for end, streams, utilization, diffusion_batch, power in ends:
+    for end, streams, utilization, diffusion_batch, power, grid in ends:
         node = replace(
             hosting.node, streams_per_gpu=streams, average_utilization_rate=utilization, serving_power_fraction=power
         )
-        grid = end.usage_gco2e_per_gpu_j / end.usage_wh_per_gpu_j * 1000.0  # the year range of CN's grid
         expected = prepare(
             model=served_model(model, hosting.service),
             node=node,
