@@ -451,19 +451,16 @@ def node_bounds(hosting: Hosting, calibration: Calibration) -> tuple[NodeSpec, N
     power: tuple[float | None, float | None] = (None, None)
     if node.decode_tokens_per_s_per_gpu is not None or node.prefill_tokens_per_s_per_gpu is not None:
         power = (calibration.gpu_serving_power_fraction_low, calibration.gpu_serving_power_fraction_high)
-    low = replace(
-        node,
-        streams_per_gpu=streams[1],
-        cached_input_share=cached[1],
-        average_utilization_rate=busy[1],
-        serving_power_fraction=power[0],
-    )
-    high = replace(
-        node,
-        streams_per_gpu=streams[0],
-        cached_input_share=cached[0],
-        average_utilization_rate=busy[0],
-        serving_power_fraction=power[1],
+    # The low-energy end takes the high end of streams, cache hits and utilisation, and the low end of the draw.
+    low, high = (
+        replace(
+            node,
+            streams_per_gpu=streams[end],
+            cached_input_share=cached[end],
+            average_utilization_rate=busy[end],
+            serving_power_fraction=power[1 - end],
+        )
+        for end in (1, 0)
     )
     return low, high
 
