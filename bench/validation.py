@@ -232,7 +232,7 @@ def prepared_at(catalog: Catalog, row: ImpactRow, point: dict[str, float], end: 
     end of its parameter range that lowers / raises the estimate; the operating point itself has no range."""
     model, served, hosting, site = _resolve(catalog, row)
     node = dataclasses.replace(hosting.node, **point)
-    spec = {"central": served, "low": model_bounds(model, served)[0], "high": model_bounds(model, served)[1]}[end]
+    spec = served if end == "central" else model_bounds(model, served)[0 if end == "low" else 1]
     return prepare(model=spec, node=node, site=site, training=model.training, calibration=catalog.calibration)
 
 

@@ -270,9 +270,8 @@ def test_a_published_throughput_applies_to_its_model_size_on_its_own_fleet(catal
         {"model_id": "deepseek-v3", "managed_service_id": "together"},
     )
     for fields in fit_rows:
-        node = resolve_hosting(
-            catalog, ImpactRow.model_validate(fields), resolve_model(catalog, ImpactRow.model_validate(fields))
-        ).node
+        row = ImpactRow.model_validate(fields)
+        node = resolve_hosting(catalog, row, resolve_model(catalog, row)).node
         assert node.decode_tokens_per_s_per_gpu is None and node.prefill_tokens_per_s_per_gpu is None, fields
 
 

@@ -81,13 +81,11 @@ def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
     return gpu.peak_tflops_bf16
 
 
-def prefill_j_per_token(
-    model: ModelSpec, gpu: GpuSpec, calibration: Calibration, power_fraction: float | None = None
-) -> float:
-    """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at serving power."""
+def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, power_w: float) -> float:
+    """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at the serving draw `power_w`."""
     flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
     seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * c.PREFILL_MFU)
-    return seconds_per_gpu * gpu_serving_power_w(gpu, calibration, power_fraction)
+    return seconds_per_gpu * power_w
 
 
 def serving_j_per_token(
@@ -109,7 +107,7 @@ def serving_j_per_token(
     if node.prefill_tokens_per_s_per_gpu is not None and share < 1.0:
         prompt_j = power_w / node.prefill_tokens_per_s_per_gpu
         return decode_j, prompt_j / (1.0 - share), prompt_j
-    prefill_j = prefill_j_per_token(model, node.gpu, calibration, node.serving_power_fraction)
+    prefill_j = prefill_j_per_token(model, node.gpu, power_w)
     return decode_j, prefill_j, prefill_j * (1.0 - share)
 
 
