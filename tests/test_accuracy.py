@@ -7,11 +7,13 @@ diffusion models alike.
 
 from __future__ import annotations
 
+import csv
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import load_bench
+from server.engine import constants as c
+from tests.conftest import ROOT, load_bench
 
 MEDIAN_MAX = 1.5
 P90_MAX = 2.5
@@ -44,3 +46,12 @@ def test_every_task_family_is_scored(report: dict[str, dict[str, float]]) -> Non
     tasks = {key for key in report if ":" in key}
     assert {"diffusion:text-to-image", "diffusion:text-to-video"} <= tasks
     assert sum(key.startswith("llm:") for key in tasks) >= 3
+
+
+def test_the_decode_fit_is_applied_within_the_replica_sizes_it_measured() -> None:
+    """The engine runs the fit on groups of at most `LLM_FIT_MAX_GPUS` (estimate.decode_j_per_token): that bound is
+    the largest replica ML.ENERGY measured (the held-out rows here; the fitted ones ran on 1, 2, 4 or 8 GPUs too), so
+    no estimate extrapolates the fit's GPU-count term."""
+    with (ROOT / "bench" / "data" / "mlenergy-v3-holdout.csv").open(newline="") as f:
+        sizes = {int(row["num_gpus"]) for row in csv.DictReader(f) if row["family"] == "llm"}
+    assert max(sizes) == c.LLM_FIT_MAX_GPUS

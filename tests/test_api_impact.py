@@ -118,6 +118,16 @@ def test_debug_says_when_the_gpu_time_comes_from_a_published_throughput(client: 
     assert "(138.7 J GPU energy)" in step  # 500 x 0.26678 J + 100 x 0.053574 J
 
 
+def test_debug_says_when_a_replica_spans_servers(client: FlaskClient) -> None:
+    # DeepSeek-V3 in FP8 on H100: 671 GB x 1.2 / 80 GB -> 16 GPUs, two servers; the fit runs on groups of 8.
+    row = {"model_id": "deepseek-v3", "hosting": {"gpu": "h100"}, "input_tokens": 100, "output_tokens": 500}
+    step = post(client, [row], "?debug=true")["rows"][0]["debug"]["steps"][1]["description"]
+    assert "on 16 x h100 at batch 512, 32 streams per GPU, decoded in groups of 8 GPUs" in step, step
+    one_server = {"model_id": "llama_31_8b", "hosting": {"gpu": "h100"}, "input_tokens": 100, "output_tokens": 5}
+    step = post(client, [one_server], "?debug=true")["rows"][0]["debug"]["steps"][1]["description"]
+    assert "groups" not in step, step
+
+
 def test_totals_add_up_rows(client: FlaskClient) -> None:
     body = post(client, QUICKSTART_V1_ROWS)
     totals = [r["total_impact"] for r in body["rows"]]

@@ -261,6 +261,21 @@ def test_a_replica_decodes_its_streams_per_gpu_times_its_gpus() -> None:
     assert p.decode_j_per_token == pytest.approx(0.2 / 8)
 
 
+def test_a_replica_beyond_the_fitted_eight_gpus_decodes_as_groups_of_eight() -> None:
+    # Fit: 0.2 J x (GB read)^0.5 x batch^-0.5 x GPUs^0.5. Dense 10 B at 16 bits reads 20 GB per step.
+    cal = replace(CAL, llm_exp_weights_read=0.5, llm_exp_batch=-0.5, llm_exp_gpu_count=0.5)
+    eight = replace(NODE, gpu_count=8, server_gpu_count=8)
+    p8 = prepare(model=MODEL, node=eight, site=SITE, training=TrainingSpec(), calibration=cal)
+    # 8 GPUs x 16 streams = batch 128: 0.2 x 20^0.5 x 128^-0.5 x 8^0.5 = 0.2 x (20 x 8 / 128)^0.5 = 0.2 x 1.25^0.5.
+    assert (p8.gpu_count, p8.batch_size) == (8, 128.0)
+    assert p8.decode_j_per_token == pytest.approx(0.2 * 1.25**0.5)
+    # 32 GPUs (batch 512) are 4 groups of 8, each reading 5 GB for 128 streams: 0.2 x (5 x 8 / 128)^0.5.
+    # Extrapolating the GPU term to 32 instead would give 0.2 x (20 x 32 / 512)^0.5, twice as much.
+    p32 = prepare(model=MODEL, node=replace(eight, gpu_count=32), site=SITE, training=TrainingSpec(), calibration=cal)
+    assert (p32.gpu_count, p32.batch_size) == (32, 512.0)
+    assert p32.decode_j_per_token == pytest.approx(0.2 * (5 * 8 / 128) ** 0.5)
+
+
 def test_prefill_runs_at_the_8_bit_peak_only_for_8_bit_weights() -> None:
     gpu = replace(GPU, peak_tflops_8bit=2000.0)
     node = replace(NODE, gpu=gpu)

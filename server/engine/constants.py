@@ -25,6 +25,12 @@ PREFILL_MFU = 0.40
 # power of two (METHODOLOGY.md "GPU count").
 WEIGHTS_MEMORY_OVERHEAD = 1.2
 
+# The largest replica the LLM fit measured: ML.ENERGY v3 ran its LLM configurations on 1, 2, 4 or 8 GPUs, tensor
+# parallel within one 8-GPU server (../shared/reference/mlenergy-v3-llm.csv `num_gpus`). A replica on more GPUs
+# spans servers, which split the model by experts or layers, not by tensor parallelism (DeepSeek's expert-parallel
+# decode across 18 servers, open-infra-index Day 6; SGLang's across 9, LMSYS blog, 5 May 2025).
+LLM_FIT_MAX_GPUS = 8
+
 # Reference GPU of the LLM calibration (ML.ENERGY measurements are on H100 SXM and B200).
 REFERENCE_GPU_POWER_W = 700.0  # H100 SXM TDP, NVIDIA H100 datasheet
 REFERENCE_GPU_PERFORMANCE_RATIO = 3.35 / 4.8  # H100 SXM / H200 memory bandwidth, NVIDIA datasheets

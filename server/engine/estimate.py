@@ -57,14 +57,20 @@ def diffusion_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
 def decode_j_per_token(
     model: ModelSpec, gpu: GpuSpec, gpu_count: int, batch_size: float, calibration: Calibration
 ) -> float:
-    """GPU energy per output token (J), the ML.ENERGY log-linear fit."""
+    """GPU energy per output token (J), the ML.ENERGY log-linear fit.
+
+    The fit measured tensor-parallel replicas of up to `LLM_FIT_MAX_GPUS`. A larger replica is that many GPUs
+    times n groups, one per server, each holding 1/n of the weights (its experts or its layers) and decoding for
+    1/n of the streams: every group is a fitted replica, and the J per token of one is the J per token of all.
+    """
     cal = calibration
+    groups = max(1.0, gpu_count / c.LLM_FIT_MAX_GPUS)
     log_e = (
         cal.llm_log_intercept
         + cal.llm_exp_active_params * math.log(model.active_params_b)
-        + cal.llm_exp_weights_read * math.log(weights_read_gb(model, batch_size))
-        + cal.llm_exp_batch * math.log(batch_size)
-        + cal.llm_exp_gpu_count * math.log(gpu_count)
+        + cal.llm_exp_weights_read * math.log(weights_read_gb(model, batch_size) / groups)
+        + cal.llm_exp_batch * math.log(batch_size / groups)
+        + cal.llm_exp_gpu_count * math.log(gpu_count / groups)
     )
     return math.exp(log_e) * llm_gpu_factor(gpu, cal)
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from server.catalog.store import Catalog
 from server.catalog.tasks import DEFAULT_TASK, task_kind
 from server.engine import Impacts, Prepared, TaskKind, Workload, estimate
-from server.engine.constants import VIDEO_ASPECT_RATIO
+from server.engine.constants import LLM_FIT_MAX_GPUS, VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
 from server.pipeline.metrics import ZERO_WIRE, Totals, wire
@@ -240,6 +240,8 @@ def _operating_point(p: Prepared) -> str:
     """How the GPU time was modelled: the fleet's published throughput, else the fit at the replica's batch."""
     decode, prefill = p.published_tokens_per_s_per_gpu
     fitted = f"batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU"
+    if p.gpu_count > LLM_FIT_MAX_GPUS:  # estimate.decode_j_per_token: the fit runs on one group of the replica
+        fitted += f", decoded in groups of {LLM_FIT_MAX_GPUS} GPUs (expert or pipeline parallel)"
     if decode is None and prefill is None:
         return fitted
     published = [f"{rate:,.6g} {kind} tokens/s" for rate, kind in ((decode, "output"), (prefill, "input")) if rate]
