@@ -286,13 +286,15 @@ def fit_diffusion(train: Sequence[Row], specs: dict[str, ModelSpec]) -> Diffusio
 
 
 def check_params_match(rows: Sequence[Row], specs: dict[str, ModelSpec]) -> None:
-    """ML.ENERGY's denoiser parameter counts are the catalog's (the FLOPs use the catalog's)."""
+    """ML.ENERGY's denoiser parameter counts are the catalog's totals (the FLOPs use the catalog's weights per latent
+    token, its `active_params_billions`, fewer than the total where a token passes through one stream of a
+    dual-stream block)."""
     for r in rows:
         spec = specs[r["model_id"]]
-        if not math.isclose(spec.active_params_b, float(r["active_params_b"]), rel_tol=0.02):
+        if not math.isclose(spec.total_params_b, float(r["total_params_b"]), rel_tol=0.02):
             sys.exit(
-                f"derive_calibration: {r['model_id']} has {r['active_params_b']} B params in ML.ENERGY's data but "
-                f"{spec.active_params_b} B in the catalog"
+                f"derive_calibration: {r['model_id']} has {r['total_params_b']} B params in ML.ENERGY's data but "
+                f"{spec.total_params_b} B in the catalog"
             )
 
 
