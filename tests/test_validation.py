@@ -77,6 +77,26 @@ def test_a_range_holds_the_published_figure_as_compared(bench: ModuleType) -> No
     assert summary.ranges_meet_targets is False  # 67 % < 80 %
 
 
+def test_a_published_range_is_met_by_an_overlapping_estimate_range(bench: ModuleType) -> None:
+    ref = bench.Reference(
+        id="x", kind="text chat", metric="gpu_energy_wh", published=4.0, published_low=3.0, published_high=6.0,
+        conversion_factor=0.5, boundary="GPU x2", row={}, conversion="halved", source="s",
+    )  # fmt: skip
+    # Compared: 2.0 in 1.5-3.0. An estimate range of 2.8-4 meets it without holding 2.0; 3.1-4 does not.
+    assert bench.Comparison(ref, 3.5, 2.8, 4.0).contains
+    assert not bench.Comparison(ref, 3.5, 3.1, 4.0).contains
+    assert not bench.Comparison(ref, 1.2, 1.0, 1.4).contains
+
+
+def test_the_median_spread_leaves_out_rows_at_a_measured_operating_point(bench: ModuleType) -> None:
+    plain = bench.Reference("a", "t", "gpu_energy_wh", 1.0, None, None, 1.0, "b", {}, "c", "s")
+    measured = bench.Reference(
+        "b", "t", "gpu_energy_wh", 1.0, None, None, 1.0, "b", {}, "c", "s", {"streams_per_gpu": 8}
+    )
+    summary = bench.summarise([bench.Comparison(plain, 1.0, 0.5, 1.5), bench.Comparison(measured, 1.0, 1.0, 1.0)] * 2)
+    assert summary.median_spread == 3.0  # the fixed point's zero-width range (x1) is not counted
+
+
 def test_every_reference_has_a_low_and_high_around_its_estimate(bench: ModuleType, catalog: object) -> None:
     for item in bench.compare_all(bench.load_references(), catalog):
         assert item.low <= item.estimate <= item.high, item.reference.id
