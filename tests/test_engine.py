@@ -197,13 +197,13 @@ def test_video_is_diffusion_over_latent_frames() -> None:
 def test_flops_per_step_of_published_architectures(catalog: Catalog) -> None:
     """The FLOPs formula on two catalog models, from their published configs (server/catalog/data/models/media.csv)."""
     sd35m = catalog.models["stable_diffusion_3_5_medium"].spec
-    # 2.5 B in all, 1.32 B of them in an image token's path (one stream of each joint block).
-    assert (sd35m.total_params_b, sd35m.active_params_b) == (2.5, 1.32)
+    # 2.5 B in all, 0.80 B of them in an image token's path (one stream of each joint block, no modulation).
+    assert (sd35m.total_params_b, sd35m.active_params_b) == (2.5, 0.80)
     assert (sd35m.denoiser_layers, sd35m.hidden_size) == (24, 1536)
     assert (sd35m.px_per_latent_token, sd35m.guidance_passes, sd35m.quadratic_attention) == (16.0, 2, True)
-    # 1024x1024: 64 x 64 = 4096 tokens. One pass: 2 x 1.32e9 x 4096 = 10,813,440,000,000
-    # + 4 x 24 x 1536 x 4096^2 = 147,456 x 16,777,216 = 2,473,901,162,496 -> 13,287,341,162,496; x 2 passes.
-    assert diffusion_flops_per_step(sd35m, 1024 * 1024) == pytest.approx(26_574_682_324_992)
+    # 1024x1024: 64 x 64 = 4096 tokens. One pass: 2 x 0.80e9 x 4096 = 6,553,600,000,000
+    # + 4 x 24 x 1536 x 4096^2 = 147,456 x 16,777,216 = 2,473,901,162,496 -> 9,027,501,162,496; x 2 passes.
+    assert diffusion_flops_per_step(sd35m, 1024 * 1024) == pytest.approx(18_055_002_324_992)
 
     wan = catalog.models["wan2_1_t2v_1_3b"].spec
     assert (wan.active_params_b, wan.denoiser_layers, wan.hidden_size) == (1.3, 30, 1536)
@@ -216,10 +216,10 @@ def test_flops_per_step_of_published_architectures(catalog: Catalog) -> None:
 
 def test_blank_architecture_takes_the_documented_defaults() -> None:
     closed = ModelSpec(total_params_b=5.0, active_params_b=5.0, bytes_per_param=2.0)
-    # layers x hidden = 38,000 x 5^0.66 = 38,000 x 2.892812 = 109,926.9 (constants.py); 16 px per token, 2 passes.
-    assert attention_width(closed) == pytest.approx(109_926.9, rel=1e-5)
-    # 1024x1024 -> 4096 tokens: 2 x (2 x 5e9 x 4096 + 4 x 109,926.9 x 4096^2) = 2 x (4.096e13 + 7.377066e12).
-    assert diffusion_flops_per_step(closed, 1024 * 1024) == pytest.approx(2 * (4.096e13 + 7.377066e12), rel=1e-5)
+    # layers x hidden = 42,000 x 5^0.636 = 42,000 x 2.783203 = 116,894.5 (constants.py); 16 px per token, 2 passes.
+    assert attention_width(closed) == pytest.approx(116_894.5, rel=1e-5)
+    # 1024x1024 -> 4096 tokens: 2 x (2 x 5e9 x 4096 + 4 x 116,894.5 x 4096^2) = 2 x (4.096e13 + 7.844660e12).
+    assert diffusion_flops_per_step(closed, 1024 * 1024) == pytest.approx(2 * (4.096e13 + 7.844660e12), rel=1e-5)
 
 
 def test_speech_to_text_by_hand() -> None:

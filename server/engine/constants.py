@@ -126,9 +126,10 @@ DEFAULT_GUIDANCE_PASSES = 2
 # Attention width layers x hidden when a row leaves them blank: layers x hidden = COEF x (active params, B)^EXP,
 # least squares on ln(layers x hidden) over the distinct (params, layers, hidden) of the
 # server/catalog/data/models/media*.csv rows that give both (their published configs: 16 open DiTs from
-# PixArt-Sigma 0.6B to Wan 14B; residual sd 0.14 in ln). The params are the weights a latent token passes
-# through (`active_params_billions`: one stream of a dual-stream block), and the fitted EXP is the 2/3 that
-# transformer shape predicts (params ~ 12 x layers x hidden^2 at a fixed depth/width ratio).
+# PixArt-Sigma 0.6B to Wan 14B; residual sd 0.17 in ln). The params are the weights a latent token passes
+# through (`active_params_billions`: one stream of a dual-stream block, without the per-sample modulation), and
+# the fitted EXP is near the 2/3 that transformer shape predicts (params ~ 12 x layers x hidden^2 at a fixed
+# depth/width ratio).
 # tests/test_catalog_data.py refits it on the catalog.
-DEFAULT_ATTENTION_WIDTH_COEF = 38_000.0
-DEFAULT_ATTENTION_WIDTH_EXP = 0.660
+DEFAULT_ATTENTION_WIDTH_COEF = 42_000.0
+DEFAULT_ATTENTION_WIDTH_EXP = 0.636
