@@ -152,6 +152,8 @@ class Fit:
     pinned: list[tuple[str, float, float]]  # (coefficient, unconstrained value, bound it is pinned at)
     residual_sd: float
     rows: int
+    residual_p10: float = 0.0  # ln(measured / fitted) at the 10th and 90th percentiles of the training rows
+    residual_p90: float = 0.0
 
 
 def constrained_ols(rows: Sequence[Row], features: Sequence[Feature], target: Callable[[Row], float]) -> Fit:
@@ -189,6 +191,8 @@ def constrained_ols(rows: Sequence[Row], features: Sequence[Feature], target: Ca
         pinned=pinned,
         residual_sd=float(np.std(residuals)),
         rows=len(rows),
+        residual_p10=float(np.percentile(residuals, 10)),
+        residual_p90=float(np.percentile(residuals, 90)),
     )
 
 
@@ -383,6 +387,22 @@ def calibration_rows(
             power_range[1],
             "fraction of TDP",
             "90th percentile of the same measured fractions: the high end of a published throughput's energy",
+        ),
+        "llm_fit_scatter_low": (
+            math.exp(llm.residual_p10),
+            "measured / fitted",
+            "10th percentile over the LLM fit's training rows: the low end of the fit's own scatter in a range",
+        ),
+        "llm_fit_scatter_high": (math.exp(llm.residual_p90), "measured / fitted", "90th percentile, the high end"),
+        "diffusion_fit_scatter_low": (
+            math.exp(diffusion.fit.residual_p10),
+            "measured / fitted",
+            "10th percentile over the diffusion fit's training rows: the low end of its scatter in a range",
+        ),
+        "diffusion_fit_scatter_high": (
+            math.exp(diffusion.fit.residual_p90),
+            "measured / fitted",
+            "90th percentile, the high end",
         ),
     }
     from_fit = {

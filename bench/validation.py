@@ -50,8 +50,10 @@ from server.engine import (  # noqa: E402
     TaskKind,
     Workload,
     estimate,
+    fit_scatter,
     prepare,
     usage_parts,
+    widen,
 )
 from server.engine import constants as c  # noqa: E402
 from server.pipeline.resolve import (  # noqa: E402
@@ -301,12 +303,21 @@ def operating_points(catalog: Catalog, row_fields: dict[str, object]) -> list[tu
     return points
 
 
+def measure_range(catalog: Catalog, pipeline: Pipeline, reference: Reference) -> tuple[float, float, float]:
+    """(estimate, low, high) as `?ranges=true` answers them: the catalog's ranges' ends (`measure`), widened by
+    the scatter of the fit the estimate comes from (server.engine.widen); a measured operating point keeps that."""
+    central, low, high = (measure(catalog, pipeline, reference, end) for end in ENDS)
+    row = ImpactRow.model_validate(reference.row)
+    result = pipeline.run_row(row)
+    assert result.resolved is not None  # measure() raised otherwise
+    scatter = fit_scatter(result.resolved.prepared, workload(row, result.resolved).kind, catalog.calibration)
+    return (central, *widen(central, low, high, scatter))
+
+
 def compare_all(references: list[Reference], catalog: Catalog | None = None) -> list[Comparison]:
     catalog = catalog or load_catalog(DEFAULT_CATALOG_DIR)
     pipeline = Pipeline(catalog)
-    return [
-        Comparison(reference, *(measure(catalog, pipeline, reference, end) for end in ENDS)) for reference in references
-    ]
+    return [Comparison(reference, *measure_range(catalog, pipeline, reference)) for reference in references]
 
 
 @dataclass(frozen=True, slots=True)

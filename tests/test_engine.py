@@ -11,6 +11,7 @@ from server.catalog.store import Catalog
 from server.engine import (
     Calibration,
     GpuSpec,
+    Impacts,
     ModelSpec,
     NodeSpec,
     SiteSpec,
@@ -22,7 +23,7 @@ from server.engine import (
     site_embodied_per_it_kwh,
     usage_parts,
 )
-from server.engine.estimate import attention_width, diffusion_flops_per_step
+from server.engine.estimate import attention_width, diffusion_flops_per_step, widen, widen_impacts
 from server.engine.hardware import gpus_for_weights
 
 CAL = Calibration(
@@ -355,3 +356,21 @@ def test_no_engine_constant_copies_a_fitted_value_of_the_calibration_file() -> N
     assert not copies, f"constants.py repeats calibration.csv's {copies}"
     calibration = load_calibration(path)
     assert gpu_serving_power_w(GPU, calibration) == GPU.max_power_w * rows["gpu_serving_power_fraction"]
+
+
+def test_a_range_widens_by_the_fits_scatter_in_quadrature() -> None:
+    # Catalog ends at half and twice the estimate, fit scatter 0.5-2: ln 2 either way from each, so the answered
+    # ends are 2^sqrt(2) = 2.665144 below and above: 10 / 2.665144 = 3.752142 and 26.65144.
+    assert widen(10.0, 5.0, 20.0, (0.5, 2.0)) == pytest.approx((3.752142, 26.65144))
+    # No catalog range: the fit's scatter alone. No scatter: the catalog's ends. A zero stays zero.
+    assert widen(10.0, 10.0, 10.0, (0.7, 1.5)) == pytest.approx((7.0, 15.0))
+    assert widen(10.0, 5.0, 20.0, (1.0, 1.0)) == pytest.approx((5.0, 20.0))
+    assert widen(0.0, 0.0, 0.0, (0.7, 1.5)) == (0.0, 0.0)
+    low, high = widen_impacts(
+        Impacts(10.0, 1.0, 0.0, 2.0, 4.0),
+        Impacts(5.0, 1.0, 0.0, 1.0, 4.0),
+        Impacts(20.0, 1.0, 0.0, 4.0, 4.0),
+        (0.5, 2.0),
+    )
+    assert low == pytest.approx(Impacts(3.752142, 0.5, 0.0, 0.7504284, 2.0))
+    assert high == pytest.approx(Impacts(26.65144, 2.0, 0.0, 5.330288, 8.0))

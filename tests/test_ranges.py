@@ -1,8 +1,9 @@
 """Every estimate's low and high: where they come from, and each entry point that returns them.
 
-The low is the request with every ranged figure at the end that lowers the estimate (the model's smallest
+The catalog's ends: the request with every ranged figure at the end that lowers the estimate (the model's smallest
 published parameter count, the service's most streams per GPU, most prompt tokens from cache, busiest fleet, the
-cleanest year of the grid); the high is the other end (server/pipeline/resolve.py).
+cleanest year of the grid), and at the other end (server/pipeline/resolve.py). The low and high answered widen
+those ends by the scatter of the fit the estimate comes from, in quadrature (server.engine.widen).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from pydantic import ValidationError
 from server.batch.results import wire_result
 from server.catalog.rows import ManagedServiceRow
 from server.catalog.store import Catalog
-from server.engine import prepare
+from server.engine import TaskKind, estimate, fit_scatter, prepare, widen
 from server.engine.constants import DEFAULT_STREAMS_PER_GPU_RANGE, DEFAULT_UTILIZATION_RANGE
 from server.pipeline.metrics import METRICS, Bound, stored
 from server.pipeline.resolve import resolve, resolve_hosting, resolve_model, resolve_site, served_model
-from server.pipeline.run import Pipeline
+from server.pipeline.run import Pipeline, workload
 from server.schemas.impact import ImpactRow
 from tests.test_bigquery import bq, call
 
@@ -279,3 +280,33 @@ def test_a_published_throughput_needs_the_model_size_it_was_measured_on(catalog:
     good = catalog.services["deepseek"].model_dump()
     with pytest.raises(ValidationError, match="the model size it was measured on"):
         ManagedServiceRow.model_validate(good | {"throughput_active_params_b": None})
+
+
+def test_the_answered_range_widens_the_catalog_ends_by_the_fits_scatter(catalog: Catalog) -> None:
+    """llama_31_8b on a p5: the catalog's ends (8-64 streams, 40-60 % busy) widened by the LLM fit's 10th-90th
+    percentile scatter (0.696-1.559, calibration.csv), the two combined in quadrature."""
+    cal = catalog.calibration
+    assert (cal.llm_fit_scatter_low, cal.llm_fit_scatter_high) == (0.695868, 1.5594)
+    assert (cal.diffusion_fit_scatter_low, cal.diffusion_fit_scatter_high) == (0.653376, 1.59149)
+    row = ImpactRow.model_validate({"model_id": "llama_31_8b", "node_id": "aws-p5-48xlarge", "output_tokens": 800})
+    result = Pipeline(catalog).run_row(row, ranges=True)
+    assert result.resolved is not None and result.inference_low is not None and result.inference_high is not None
+    w = workload(row, result.resolved)
+    central = result.inference.usage_energy_wh
+    corner_low = estimate(result.resolved.prepared_low, w)[0].usage_energy_wh
+    corner_high = estimate(result.resolved.prepared_high, w)[0].usage_energy_wh
+    low, high = widen(central, corner_low, corner_high, (0.695868, 1.5594))
+    assert result.inference_low.usage_energy_wh == pytest.approx(low)
+    assert result.inference_high.usage_energy_wh == pytest.approx(high)
+    assert low < corner_low < central < corner_high < high
+
+
+def test_a_published_throughput_has_no_fit_scatter_and_media_take_the_diffusion_fits(catalog: Catalog) -> None:
+    cal = catalog.calibration
+    deepseek = resolved(catalog, model_id="deepseek-v3", managed_service_id="deepseek", input_tokens=1)
+    assert fit_scatter(deepseek.prepared, TaskKind.TEXT, cal) == (1.0, 1.0)  # the draw's range is the unknown
+    image = resolved(catalog, model_id="stable_diffusion_3_medium", output_images=["1024x1024"])
+    assert fit_scatter(image.prepared, TaskKind.IMAGE, cal) == (0.653376, 1.59149)
+    assert fit_scatter(image.prepared, TaskKind.VIDEO, cal) == (0.653376, 1.59149)
+    text = resolved(catalog, model_id="gpt-4o", input_tokens=1)
+    assert fit_scatter(text.prepared, TaskKind.TEXT, cal) == (0.695868, 1.5594)

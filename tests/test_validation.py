@@ -169,6 +169,9 @@ def test_a_measured_operating_point_sets_the_batch(bench: ModuleType, catalog: o
     ends = [bench.measure(catalog, pipeline, wide, end) for end in bench.ENDS]
     assert ends[0] == pytest.approx(ends[1]) == pytest.approx(ends[2])  # llama_31_8b's size is disclosed: no range
     assert bench.measure(catalog, pipeline, at({})) != pytest.approx(ends[0])  # without it: the node's default
+    # As answered, the point's low and high are the LLM fit's scatter around it (calibration.csv, 0.696-1.559).
+    central, low, high = bench.measure_range(catalog, pipeline, wide)
+    assert (low / central, high / central) == pytest.approx((0.695868, 1.5594))
 
 
 @pytest.mark.parametrize(

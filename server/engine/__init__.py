@@ -4,7 +4,7 @@ Nothing here imports Flask, the database, the catalog loader, the clock or the e
 (`tests/test_engine_purity.py` enforces it). Units live in names.
 """
 
-from server.engine.estimate import estimate, prepare, usage_parts
+from server.engine.estimate import estimate, fit_scatter, prepare, usage_parts, widen, widen_impacts
 from server.engine.hardware import site_embodied_per_it_kwh
 from server.engine.specs import (
     Calibration,
@@ -33,7 +33,10 @@ __all__ = [
     "UsageParts",
     "Workload",
     "estimate",
+    "fit_scatter",
     "prepare",
     "site_embodied_per_it_kwh",
     "usage_parts",
+    "widen",
+    "widen_impacts",
 ]

@@ -281,3 +281,39 @@ def estimate(p: Prepared, w: Workload) -> tuple[Impacts, Impacts, float]:
         embodied_water_ml=e * p.embodied_water_ml_per_gpu_j,
     )
     return inference, p.training, e
+
+
+def fit_scatter(p: Prepared, kind: TaskKind, calibration: Calibration) -> tuple[float, float]:
+    """(low, high) ratio of the true GPU energy to the estimate's, from how far the measurements stray from the
+    fit it comes from: the diffusion fit for images and videos, else the LLM fit; none where the fleet publishes
+    its decode throughput (the accelerators' draw, already ranged, is then the unknown)."""
+    cal = calibration
+    if kind is TaskKind.IMAGE or kind is TaskKind.VIDEO:
+        return cal.diffusion_fit_scatter_low, cal.diffusion_fit_scatter_high
+    if p.published_tokens_per_s_per_gpu[0] is not None:
+        return 1.0, 1.0
+    return cal.llm_fit_scatter_low, cal.llm_fit_scatter_high
+
+
+def widen(central: float, low: float, high: float, scatter: tuple[float, float]) -> tuple[float, float]:
+    """The low and high of a figure whose catalog ranges give `low` and `high`, widened by the fit's `scatter`.
+
+    The two are independent (a catalog figure's range is not the fit's error), so their widths in logs add in
+    quadrature: low = central x exp(-sqrt(ln(central / low)^2 + ln(scatter low)^2)), and so for high.
+    """
+    if central <= 0.0:
+        return low, high
+    down = math.log(central / low) if low > 0.0 else math.inf
+    up = math.log(high / central)
+    return (
+        central * math.exp(-math.hypot(down, math.log(scatter[0]))),
+        central * math.exp(math.hypot(up, math.log(scatter[1]))),
+    )
+
+
+def widen_impacts(
+    central: Impacts, low: Impacts, high: Impacts, scatter: tuple[float, float]
+) -> tuple[Impacts, Impacts]:
+    """`widen` on each of the five metrics."""
+    bounds = [widen(c, lo, hi, scatter) for c, lo, hi in zip(central, low, high, strict=True)]
+    return Impacts(*(lo for lo, _ in bounds)), Impacts(*(hi for _, hi in bounds))

@@ -121,6 +121,12 @@ class Calibration:
     # The 10th and 90th percentiles of the same measured draw: the range of a published throughput's energy.
     gpu_serving_power_fraction_low: float
     gpu_serving_power_fraction_high: float
+    # Measured / fitted at the 10th and 90th percentiles of the fits' training rows: how far a measurement strays
+    # from its fit, the part of an estimate's range that no catalog figure holds (estimate.fit_scatter_bounds).
+    llm_fit_scatter_low: float = 1.0
+    llm_fit_scatter_high: float = 1.0
+    diffusion_fit_scatter_low: float = 1.0
+    diffusion_fit_scatter_high: float = 1.0
     llm_gpu_factors: dict[str, float] = field(default_factory=dict)
     diffusion_gpu_factors: dict[str, float] = field(default_factory=dict)
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from server.catalog.store import Catalog
 from server.catalog.tasks import DEFAULT_TASK, task_kind
-from server.engine import Impacts, Prepared, TaskKind, Workload, estimate
+from server.engine import Calibration, Impacts, Prepared, TaskKind, Workload, estimate, fit_scatter, widen_impacts
 from server.engine.constants import LLM_FIT_MAX_GPUS, VIDEO_ASPECT_RATIO
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
@@ -84,10 +84,15 @@ class RowResult:
         return (self.inference_high or self.inference) + self.training
 
 
-def _with_ranges(result: RowResult, resolved: Resolved, work: Workload) -> RowResult:
+def _with_ranges(result: RowResult, resolved: Resolved, work: Workload, calibration: Calibration) -> RowResult:
+    """The row's low and high: every ranged catalog figure at its end, widened by the fit's own scatter."""
     assert resolved.prepared_low is not None and resolved.prepared_high is not None
-    result.inference_low = estimate(resolved.prepared_low, work)[0]
-    result.inference_high = estimate(resolved.prepared_high, work)[0]
+    result.inference_low, result.inference_high = widen_impacts(
+        result.inference,
+        estimate(resolved.prepared_low, work)[0],
+        estimate(resolved.prepared_high, work)[0],
+        fit_scatter(resolved.prepared, work.kind, calibration),
+    )
     return result
 
 
@@ -123,7 +128,7 @@ class Pipeline:
         except RowError as exc:
             return RowResult(error=exc)
         result = RowResult(inference, training, gpu_j, resolved)
-        return _with_ranges(result, resolved, work) if ranges else result
+        return _with_ranges(result, resolved, work, self.catalog.calibration) if ranges else result
 
     def run_token_counts(
         self, row: ImpactRow, counts: Sequence[tuple[int | None, int | None]], *, ranges: bool = False
@@ -150,7 +155,7 @@ class Pipeline:
             work = make(values)
             inference, training, gpu_j = estimate(prepared, work)
             result = RowResult(inference, training, gpu_j, resolved)
-            append(_with_ranges(result, resolved, work) if ranges else result)
+            append(_with_ranges(result, resolved, work, self.catalog.calibration) if ranges else result)
         return out
 
 
