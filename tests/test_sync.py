@@ -12,6 +12,7 @@ from typing import Any
 
 import gspread
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
@@ -340,6 +341,27 @@ def test_the_deadline_bounds_a_run_whatever_the_attempts(
 
     assert time.monotonic() - started < 1.0
     assert 4 <= len(standin.log) <= 0.4 / 0.025 + 1  # each wait is at least half the 0.05 s delay
+
+
+def test_a_wait_that_overruns_the_deadline_still_says_what_failed() -> None:
+    """On a busy machine a 0.05 s back-off can end past the deadline: the error names the last failure then too."""
+    now = [0.0]
+
+    def oversleep(seconds: float) -> None:
+        now[0] += seconds + 1.0
+
+    def refused() -> None:
+        raise requests.ConnectionError("connection refused")
+
+    policy = RetryPolicy(attempts=10, base_delay_s=0.05, max_delay_s=0.05, deadline_s=0.4, timeout_s=1.0)
+    retrier = Retrier(
+        policy, "k", set_timeout=lambda _: None, sleep=oversleep, clock=lambda: now[0], jitter=lambda: 1.0
+    )
+    with pytest.raises(SyncError) as failed:
+        retrier.call("reading the spreadsheet's tabs", refused)
+    message = str(failed.value)
+    assert message.startswith("reading the spreadsheet's tabs: the Sheets API kept failing (could not connect (")
+    assert "gave up after the sync's deadline of 0.4s (1.1s)" in message and retrier.requests == 1
 
 
 def test_a_slow_answer_times_out_and_is_retried(

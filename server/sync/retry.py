@@ -83,10 +83,21 @@ class Retrier:
 
     def call(self, step: str, fn: Callable[[], T]) -> T:
         attempt = 0
+        # The previous attempt's failure, once one has failed.
+        failure: str = ""
+        failed_status: int | None = None
+        last: Exception | None = None
         while True:
             attempt += 1
             left = self.deadline - self._clock()
             if left <= 0:
+                if last is not None:  # a wait ran past the deadline (a slow or busy machine): say what failed
+                    raise SyncError(
+                        f"{step}: the Sheets API kept failing ({failure}); gave up after the sync's deadline of "
+                        f"{self.policy.deadline_s:g}s ({self.elapsed():.1f}s)",
+                        spreadsheet_key=self.key,
+                        status=failed_status,
+                    ) from last
                 raise SyncError(
                     f"{step}: gave up, the sync's deadline of {self.policy.deadline_s:g}s has passed",
                     spreadsheet_key=self.key,
@@ -116,7 +127,7 @@ class Retrier:
                         f"{step}: the Sheets API answered {status}: {message}", spreadsheet_key=self.key, status=status
                     ) from exc
                 failure, retry_after, failed_status = f"{status} {message}".strip(), _retry_after(exc.response), status
-                last: Exception = exc
+                last = exc
             except (requests.Timeout, requests.ConnectionError, auth_exceptions.TransportError) as exc:
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
                 failure, retry_after, failed_status, last = f"{kind} ({exc})", None, None, exc
