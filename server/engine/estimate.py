@@ -54,6 +54,11 @@ def diffusion_gpu_factor(gpu: GpuSpec, calibration: Calibration) -> float:
     return (gpu.max_power_w / c.REFERENCE_GPU_POWER_W) * (c.H100_PEAK_TFLOPS_BF16 / gpu.peak_tflops_bf16)
 
 
+def decode_groups(gpu_count: int) -> float:
+    """Groups of at most `LLM_FIT_MAX_GPUS` a replica decodes as (1 within one server): see decode_j_per_token."""
+    return max(1.0, gpu_count / c.LLM_FIT_MAX_GPUS)
+
+
 def decode_j_per_token(
     model: ModelSpec, gpu: GpuSpec, gpu_count: int, batch_size: float, calibration: Calibration
 ) -> float:
@@ -64,7 +69,7 @@ def decode_j_per_token(
     1/n of the streams: every group is a fitted replica, and the J per token of one is the J per token of all.
     """
     cal = calibration
-    groups = max(1.0, gpu_count / c.LLM_FIT_MAX_GPUS)
+    groups = decode_groups(gpu_count)
     log_e = (
         cal.llm_log_intercept
         + cal.llm_exp_active_params * math.log(model.active_params_b)
@@ -295,36 +300,28 @@ def fit_scatter(p: Prepared, kind: TaskKind, calibration: Calibration) -> tuple[
     return cal.llm_fit_scatter_low, cal.llm_fit_scatter_high
 
 
+def _widened(mid: float, lo: float, hi: float, down2: float, up2: float) -> tuple[float, float]:
+    """One figure's low and high; `down2`, `up2`: the squared logs of the scatter's ends (widen)."""
+    if mid <= 0.0:
+        return lo, hi
+    d = math.log(mid / lo) if lo > 0.0 else math.inf
+    u = math.log(hi / mid)
+    return mid * math.exp(-math.sqrt(d * d + down2)), mid * math.exp(math.sqrt(u * u + up2))
+
+
 def widen(central: float, low: float, high: float, scatter: tuple[float, float]) -> tuple[float, float]:
     """The low and high of a figure whose catalog ranges give `low` and `high`, widened by the fit's `scatter`.
 
     The two are independent (a catalog figure's range is not the fit's error), so their widths in logs add in
     quadrature: low = central x exp(-sqrt(ln(central / low)^2 + ln(scatter low)^2)), and so for high.
     """
-    if central <= 0.0:
-        return low, high
-    down = math.log(central / low) if low > 0.0 else math.inf
-    up = math.log(high / central)
-    return (
-        central * math.exp(-math.hypot(down, math.log(scatter[0]))),
-        central * math.exp(math.hypot(up, math.log(scatter[1]))),
-    )
+    return _widened(central, low, high, math.log(scatter[0]) ** 2, math.log(scatter[1]) ** 2)
 
 
 def widen_impacts(
     central: Impacts, low: Impacts, high: Impacts, scatter: tuple[float, float]
 ) -> tuple[Impacts, Impacts]:
-    """`widen` on each of the five metrics (inlined: `?ranges=true` runs it on every row)."""
+    """`widen` on each of the five metrics, the scatter's logs taken once."""
     down2, up2 = math.log(scatter[0]) ** 2, math.log(scatter[1]) ** 2
-    log, exp, sqrt = math.log, math.exp, math.sqrt
-    lows, highs = [], []
-    for mid, lo, hi in zip(central, low, high):  # noqa: B905  # three Impacts: always five each
-        if mid <= 0.0:
-            lows.append(lo)
-            highs.append(hi)
-            continue
-        d = log(mid / lo) if lo > 0.0 else math.inf
-        u = log(hi / mid)
-        lows.append(mid * exp(-sqrt(d * d + down2)))
-        highs.append(mid * exp(sqrt(u * u + up2)))
-    return Impacts._make(lows), Impacts._make(highs)
+    bounds = [_widened(mid, lo, hi, down2, up2) for mid, lo, hi in zip(central, low, high, strict=True)]
+    return Impacts._make(b[0] for b in bounds), Impacts._make(b[1] for b in bounds)

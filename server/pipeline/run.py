@@ -13,6 +13,7 @@ from server.catalog.store import Catalog
 from server.catalog.tasks import DEFAULT_TASK, task_kind
 from server.engine import Calibration, Impacts, Prepared, TaskKind, Workload, estimate, fit_scatter, widen_impacts
 from server.engine.constants import LLM_FIT_MAX_GPUS, VIDEO_ASPECT_RATIO
+from server.engine.estimate import decode_groups
 from server.engine.specs import ZERO_IMPACTS
 from server.pipeline.errors import RowError
 from server.pipeline.metrics import ZERO_WIRE, Totals, wire
@@ -245,7 +246,7 @@ def _operating_point(p: Prepared) -> str:
     """How the GPU time was modelled: the fleet's published throughput, else the fit at the replica's batch."""
     decode, prefill = p.published_tokens_per_s_per_gpu
     fitted = f"batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU"
-    if p.gpu_count > LLM_FIT_MAX_GPUS:  # estimate.decode_j_per_token: the fit runs on one group of the replica
+    if decode_groups(p.gpu_count) > 1.0:  # the fit runs on one group of the replica
         fitted += f", decoded in groups of {LLM_FIT_MAX_GPUS} GPUs (expert or pipeline parallel)"
     if decode is None and prefill is None:
         return fitted

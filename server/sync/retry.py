@@ -81,6 +81,17 @@ class Retrier:
             wait = max(wait, min(retry_after, self.policy.max_delay_s))
         return wait
 
+    def _deadline_limit(self) -> str:
+        return f"the sync's deadline of {self.policy.deadline_s:g}s"
+
+    def _gave_up(self, step: str, failure: str, limit: str, status: int | None) -> SyncError:
+        """The error of a call that kept failing until `limit` (attempts or the deadline) stopped it."""
+        return SyncError(
+            f"{step}: the Sheets API kept failing ({failure}); gave up after {limit} ({self.elapsed():.1f}s)",
+            spreadsheet_key=self.key,
+            status=status,
+        )
+
     def call(self, step: str, fn: Callable[[], T]) -> T:
         attempt = 0
         # The previous attempt's failure, once one has failed.
@@ -92,12 +103,7 @@ class Retrier:
             left = self.deadline - self._clock()
             if left <= 0:
                 if last is not None:  # a wait ran past the deadline (a slow or busy machine): say what failed
-                    raise SyncError(
-                        f"{step}: the Sheets API kept failing ({failure}); gave up after the sync's deadline of "
-                        f"{self.policy.deadline_s:g}s ({self.elapsed():.1f}s)",
-                        spreadsheet_key=self.key,
-                        status=failed_status,
-                    ) from last
+                    raise self._gave_up(step, failure, self._deadline_limit(), failed_status) from last
                 raise SyncError(
                     f"{step}: gave up, the sync's deadline of {self.policy.deadline_s:g}s has passed",
                     spreadsheet_key=self.key,
@@ -134,16 +140,11 @@ class Retrier:
             except auth_exceptions.RefreshError as exc:
                 raise SyncError(f"{step}: could not get an access token: {exc}", spreadsheet_key=self.key) from exc
             wait = self.delay(attempt, retry_after)
-            elapsed = self.elapsed()
             if attempt >= self.policy.attempts or self._clock() + wait >= self.deadline:
                 limit = (
                     f"{attempt} attempt{'s' if attempt > 1 else ''}"
                     if attempt >= self.policy.attempts
-                    else f"the sync's deadline of {self.policy.deadline_s:g}s"
+                    else self._deadline_limit()
                 )
-                raise SyncError(
-                    f"{step}: the Sheets API kept failing ({failure}); gave up after {limit} ({elapsed:.1f}s)",
-                    spreadsheet_key=self.key,
-                    status=failed_status,
-                ) from last
+                raise self._gave_up(step, failure, limit, failed_status) from last
             self._sleep(wait)
