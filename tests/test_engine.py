@@ -23,6 +23,7 @@ from server.engine import (
     site_embodied_per_it_kwh,
     usage_parts,
 )
+from server.engine import constants as c
 from server.engine.estimate import attention_width, diffusion_flops_per_step, widen, widen_impacts
 from server.engine.hardware import gpus_for_weights
 
@@ -291,6 +292,24 @@ def test_prefill_runs_at_the_8_bit_peak_only_for_8_bit_weights() -> None:
     fp8 = replace(MODEL, bytes_per_param=1.0)  # a GPU with no 8-bit figure runs it at the 16-bit peak
     p = prepare(model=fp8, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
     assert p.prefill_j_per_token == pytest.approx(0.025)
+
+
+def test_a_mixture_of_experts_prefills_at_its_own_utilisation() -> None:
+    # 10 B active of 100 B: 2 x 10e9 FLOPs / (1000e12 x 0.1505 MFU) x 500 W = 0.066445 J; dense at 0.4: 0.025 J.
+    moe = replace(MODEL, total_params_b=100.0)
+    p = prepare(model=moe, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert p.prefill_j_per_token == pytest.approx(2 * 10e9 / (1000e12 * 0.1505) * 500.0)
+    assert p.prefill_j_per_token == pytest.approx(0.066445, rel=1e-4)
+    dense = prepare(model=MODEL, node=NODE, site=SITE, training=TrainingSpec(), calibration=CAL)
+    assert dense.prefill_j_per_token == pytest.approx(0.025)
+
+
+def test_the_moe_prefill_utilisation_is_deepseeks_published_fleet_rate() -> None:
+    # open-infra-index Day 6: 73.7k input tokens/s per H800 node incl. cache hits, 56.3 % hits; 37 B active; the
+    # H800's dense FP8 peak as the catalog's (1,979 TFLOPS).
+    computed_per_gpu = 73_700 * (1 - 0.563) / 8
+    mfu = computed_per_gpu * c.PREFILL_FLOPS_PER_PARAM * 37e9 / 1979e12
+    assert mfu == pytest.approx(c.PREFILL_MFU_MOE, abs=5e-4)
 
 
 def test_prompt_tokens_served_from_the_kv_cache_cost_no_prefill() -> None:

@@ -92,10 +92,15 @@ def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
     return gpu.peak_tflops_bf16
 
 
+def prefill_mfu(model: ModelSpec) -> float:
+    """Model-FLOPs utilisation of prefill: a dense model's, or a mixture of experts' (fewer active than total)."""
+    return c.PREFILL_MFU_MOE if model.active_params_b < model.total_params_b else c.PREFILL_MFU
+
+
 def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, power_w: float) -> float:
     """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at the serving draw `power_w`."""
     flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
-    seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * c.PREFILL_MFU)
+    seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * prefill_mfu(model))
     return seconds_per_gpu * power_w
 
 
