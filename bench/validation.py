@@ -238,11 +238,14 @@ def measure(catalog: Catalog, pipeline: Pipeline, reference: Reference, end: str
 
 def prepared_at(catalog: Catalog, row: ImpactRow, point: dict[str, float], end: str) -> Prepared:
     """The row prepared on its resolved node at a measured operating point: at `end` low / high, the model at the
-    end of its parameter range that lowers / raises the estimate; the operating point itself has no range."""
+    end of its parameter range that lowers / raises the estimate, and at low a mixture of experts prefilling as
+    on a saturated node; the operating point itself has no range."""
     model, served, hosting, site = _resolve(catalog, row)
     node_point = {name: value for name, value in point.items() if name not in MODEL_OPERATING_FIELDS}
     model_point = {name: value for name, value in point.items() if name in MODEL_OPERATING_FIELDS}
     node = dataclasses.replace(hosting.node, **node_point)
+    if end == "low":  # how loaded a benchmark's prefill ran is not published: its range, as node_bounds gives it
+        node = dataclasses.replace(node, prefill_mfu_moe=c.PREFILL_MFU_MOE_SATURATED)
     served = dataclasses.replace(served, **model_point)
     spec = served if end == "central" else model_bounds(model, served)[0 if end == "low" else 1]
     return prepare(model=spec, node=node, site=site, training=model.training, calibration=catalog.calibration)

@@ -310,6 +310,9 @@ def test_the_moe_prefill_utilisation_is_deepseeks_published_fleet_rate() -> None
     computed_per_gpu = 73_700 * (1 - 0.563) / 8
     mfu = computed_per_gpu * c.PREFILL_FLOPS_PER_PARAM * 37e9 / 1979e12
     assert mfu == pytest.approx(c.PREFILL_MFU_MOE, abs=5e-4)
+    # A saturated node, the low end of a range: DeepSeek's profiled 62,713 input tokens/s per node.
+    saturated = 62_713 / 8 * c.PREFILL_FLOPS_PER_PARAM * 37e9 / 1979e12
+    assert saturated == pytest.approx(c.PREFILL_MFU_MOE_SATURATED, abs=5e-4)
 
 
 def test_prompt_tokens_served_from_the_kv_cache_cost_no_prefill() -> None:

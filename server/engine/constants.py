@@ -29,6 +29,11 @@ PREFILL_MFU = 0.40
 # x 2 x 37 B active parameters = 298 TFLOP/s, 15.05 % of the H800's dense FP8 peak (1,979 TFLOPS, as H100).
 # Counted as the engine counts prefill (2 x active parameters per token, attention within the utilisation).
 PREFILL_MFU_MOE = 0.1505
+# A saturated node, the low-energy end of a range: DeepSeek's profiled prefill, 62,713 input tokens/s per H800
+# node at 4,096-token prompts and 16,384 tokens per GPU, "roughly twice" its production rate (DeepSeek's
+# profile-data, as tabulated by the SGLang team, LMSYS blog, 5 May 2025): 62,713 / 8 x 2 x 37 B = 580 TFLOP/s,
+# 29.3 % of the FP8 peak.
+PREFILL_MFU_MOE_SATURATED = 0.293
 
 # GPU count for weights: bytes x ~1.2 overhead (KV cache, activations, runtime) / GPU memory, rounded up to a
 # power of two (METHODOLOGY.md "GPU count").

@@ -92,15 +92,16 @@ def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
     return gpu.peak_tflops_bf16
 
 
-def prefill_mfu(model: ModelSpec) -> float:
-    """Model-FLOPs utilisation of prefill: a dense model's, or a mixture of experts' (fewer active than total)."""
-    return c.PREFILL_MFU_MOE if model.active_params_b < model.total_params_b else c.PREFILL_MFU
+def prefill_mfu(model: ModelSpec, node: NodeSpec) -> float:
+    """Model-FLOPs utilisation of prefill: a dense model's, or a mixture of experts' (fewer active than total
+    parameters) on the node, whose figure depends on how loaded the node is (NodeSpec.prefill_mfu_moe)."""
+    return node.prefill_mfu_moe if model.active_params_b < model.total_params_b else c.PREFILL_MFU
 
 
-def prefill_j_per_token(model: ModelSpec, gpu: GpuSpec, power_w: float) -> float:
+def prefill_j_per_token(model: ModelSpec, node: NodeSpec, power_w: float) -> float:
     """GPU energy per input token (J): 2 x active params FLOPs at the prefill MFU, at the serving draw `power_w`."""
     flops = c.PREFILL_FLOPS_PER_PARAM * model.active_params_b * 1e9
-    seconds_per_gpu = flops / (prefill_peak_tflops(model, gpu) * 1e12 * prefill_mfu(model))
+    seconds_per_gpu = flops / (prefill_peak_tflops(model, node.gpu) * 1e12 * prefill_mfu(model, node))
     return seconds_per_gpu * power_w
 
 
@@ -123,7 +124,7 @@ def serving_j_per_token(
     if node.prefill_tokens_per_s_per_gpu is not None and share < 1.0:
         prompt_j = power_w / node.prefill_tokens_per_s_per_gpu
         return decode_j, prompt_j / (1.0 - share), prompt_j
-    prefill_j = prefill_j_per_token(model, node.gpu, power_w)
+    prefill_j = prefill_j_per_token(model, node, power_w)
     return decode_j, prefill_j, prefill_j * (1.0 - share)
 
 

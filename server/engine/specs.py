@@ -10,6 +10,7 @@ from server.engine.constants import (
     DEFAULT_GUIDANCE_PASSES,
     DEFAULT_PX_PER_LATENT_TOKEN,
     DEFAULT_TEMPORAL_COMPRESSION,
+    PREFILL_MFU_MOE,
 )
 
 
@@ -80,6 +81,9 @@ class NodeSpec:
     prefill_tokens_per_s_per_gpu: float | None = None
     # The accelerators' draw as a fraction of their maximum; None: the calibration's median serving draw.
     serving_power_fraction: float | None = None
+    # Model-FLOPs utilisation of a mixture of experts' prefill on this node: a production fleet's average, or a
+    # saturated node's at the low-energy end of a range (constants.py).
+    prefill_mfu_moe: float = PREFILL_MFU_MOE
 
 
 @dataclass(frozen=True, slots=True)

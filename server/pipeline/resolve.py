@@ -20,6 +20,7 @@ from server.engine.constants import (
     DEFAULT_UTILIZATION,
     DEFAULT_UTILIZATION_RANGE,
     DIFFUSION_BATCH_RANGE,
+    PREFILL_MFU_MOE_SATURATED,
 )
 from server.pipeline.errors import RowError
 from server.schemas.impact import CustomHardware, ImpactRow
@@ -451,7 +452,9 @@ def node_bounds(hosting: Hosting, calibration: Calibration) -> tuple[NodeSpec, N
     power: tuple[float | None, float | None] = (None, None)
     if node.decode_tokens_per_s_per_gpu is not None or node.prefill_tokens_per_s_per_gpu is not None:
         power = (calibration.gpu_serving_power_fraction_low, calibration.gpu_serving_power_fraction_high)
-    # The low-energy end takes the high end of streams, cache hits and utilisation, and the low end of the draw.
+    # The low-energy end takes the high end of streams, cache hits and utilisation, the low end of the draw, and
+    # a mixture of experts prefilling as on a saturated node; the high end keeps the fleet average's prefill.
+    mfu_moe = (node.prefill_mfu_moe, PREFILL_MFU_MOE_SATURATED)
     low, high = (
         replace(
             node,
@@ -459,6 +462,7 @@ def node_bounds(hosting: Hosting, calibration: Calibration) -> tuple[NodeSpec, N
             cached_input_share=cached[end],
             average_utilization_rate=busy[end],
             serving_power_fraction=power[1 - end],
+            prefill_mfu_moe=mfu_moe[end],
         )
         for end in (1, 0)
     )
