@@ -118,6 +118,19 @@ def test_debug_says_when_the_gpu_time_comes_from_a_published_throughput(client: 
     assert "(138.7 J GPU energy)" in step  # 500 x 0.26678 J + 100 x 0.053574 J
 
 
+def test_debug_names_the_prefill_utilisation_of_a_dense_model_and_of_a_mixture_of_experts(client: FlaskClient) -> None:
+    dense = {"model_id": "llama_31_8b", "hosting": {"gpu": "h100"}, "input_tokens": 100, "output_tokens": 5}
+    moe = {"model_id": "deepseek-v3", "hosting": {"gpu": "h100"}, "input_tokens": 100, "output_tokens": 5}
+    rows = post(client, [dense, moe], "?debug=true")["rows"]
+    steps = [row["debug"]["steps"][1]["description"] for row in rows]
+    assert "; prefill at 40.0% MFU" in steps[0], steps[0]
+    assert "; prefill at 15.0% MFU" in steps[1], steps[1]  # DeepSeek's fleet average, 15.05 % (PREFILL_MFU_MOE)
+    # A published prefill rate replaces the utilisation, so the trace does not name one.
+    published = {"model_id": "deepseek-v3", "managed_service_id": "deepseek", "input_tokens": 100}
+    step = post(client, [published], "?debug=true")["rows"][0]["debug"]["steps"][1]["description"]
+    assert "MFU" not in step, step
+
+
 def test_debug_says_when_a_replica_spans_servers(client: FlaskClient) -> None:
     # DeepSeek-V3 in FP8 on H100: 671 GB x 1.2 / 80 GB -> 16 GPUs, two servers; the fit runs on groups of 8.
     row = {"model_id": "deepseek-v3", "hosting": {"gpu": "h100"}, "input_tokens": 100, "output_tokens": 500}

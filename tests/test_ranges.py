@@ -83,12 +83,16 @@ def test_a_service_row_is_bounded_by_the_services_ranges(catalog: Catalog) -> No
     # The low is the engine's own answer at those figures, not a scaled copy of the central one.
     cal = catalog.calibration
     ends = (
-        (result.prepared_low, 92.5, 1.0, 32.0, cal.gpu_serving_power_fraction_low, grids[0]),
-        (result.prepared_high, 84.0, 0.82, 1.0, cal.gpu_serving_power_fraction_high, grids[1]),
+        (result.prepared_low, 92.5, 1.0, 32.0, cal.gpu_serving_power_fraction_low, grids[0], PREFILL_MFU_MOE_SATURATED),
+        (result.prepared_high, 84.0, 0.82, 1.0, cal.gpu_serving_power_fraction_high, grids[1], PREFILL_MFU_MOE),
     )
-    for end, streams, utilization, diffusion_batch, power, grid in ends:
+    for end, streams, utilization, diffusion_batch, power, grid, mfu in ends:
         node = replace(
-            hosting.node, streams_per_gpu=streams, average_utilization_rate=utilization, serving_power_fraction=power
+            hosting.node,
+            streams_per_gpu=streams,
+            average_utilization_rate=utilization,
+            serving_power_fraction=power,
+            prefill_mfu_moe=mfu,
         )
         expected = prepare(
             model=served_model(model, hosting.service),

@@ -228,6 +228,7 @@ def prepare(
         pue=site.pue,
         onsite_water_ml_per_gpu_j=it_kwh * site.wue_l_per_kwh * c.ML_PER_L,
         published_tokens_per_s_per_gpu=(node.decode_tokens_per_s_per_gpu, node.prefill_tokens_per_s_per_gpu),
+        prefill_mfu=prefill_mfu(model, node),
     )
 
 

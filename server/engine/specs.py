@@ -210,6 +210,8 @@ class Prepared:
     onsite_water_ml_per_gpu_j: float = 0.0
     # The fleet's published throughput the decode and prompt energies come from (None: the fit's), for the trace.
     published_tokens_per_s_per_gpu: tuple[float | None, float | None] = (None, None)
+    # The model-FLOPs utilisation prefill runs at where no prefill rate is published (debug shows it).
+    prefill_mfu: float = 0.0
 
 
 class UsageParts(NamedTuple):

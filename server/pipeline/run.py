@@ -248,10 +248,15 @@ def _operating_point(p: Prepared) -> str:
     fitted = f"batch {p.batch_size:g}, {p.batch_size / p.gpu_count:g} streams per GPU"
     if decode_groups(p.gpu_count) > 1.0:  # the fit runs on one group of the replica
         fitted += f", decoded in groups of {LLM_FIT_MAX_GPUS} GPUs (expert or pipeline parallel)"
+    prefill_at = f"prefill at {p.prefill_mfu:.1%} MFU"
     if decode is None and prefill is None:
-        return fitted
+        return f"{fitted}; {prefill_at}"
     published = [f"{rate:,.6g} {kind} tokens/s" for rate, kind in ((decode, "output"), (prefill, "input")) if rate]
-    return f"the service's published {' and '.join(published)} per GPU" + ("" if decode else f"; decode at {fitted}")
+    return (
+        f"the service's published {' and '.join(published)} per GPU"
+        + ("" if decode else f"; decode at {fitted}")
+        + ("" if prefill else f"; {prefill_at}")
+    )
 
 
 def run_impact(
