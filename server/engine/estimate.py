@@ -95,7 +95,7 @@ def prefill_peak_tflops(model: ModelSpec, gpu: GpuSpec) -> float:
 def prefill_mfu(model: ModelSpec, node: NodeSpec) -> float:
     """Model-FLOPs utilisation of prefill: a dense model's, or a mixture of experts' (fewer active than total
     parameters) on the node, whose figure depends on how loaded the node is (NodeSpec.prefill_mfu_moe)."""
-    return node.prefill_mfu_moe if model.active_params_b < model.total_params_b else c.PREFILL_MFU
+    return node.prefill_mfu_moe if model.is_mixture_of_experts else c.PREFILL_MFU
 
 
 def prefill_j_per_token(model: ModelSpec, node: NodeSpec, power_w: float) -> float:

@@ -43,6 +43,11 @@ class ModelSpec:
     guidance_passes: int = DEFAULT_GUIDANCE_PASSES  # denoiser passes per step: 2 with classifier-free guidance
     quadratic_attention: bool = True  # False: linear attention, or attention folded into px_per_latent_token
 
+    @property
+    def is_mixture_of_experts(self) -> bool:
+        """Fewer parameters active per token than in total: a mixture of experts (dense: all of them)."""
+        return self.active_params_b < self.total_params_b
+
 
 @dataclass(frozen=True, slots=True)
 class GpuSpec:

@@ -428,8 +428,7 @@ def model_bounds(model: CatalogModel, served: ModelSpec) -> tuple[ModelSpec, Mod
         if params is None:
             bounds.append(served)
             continue
-        dense = served.total_params_b == served.active_params_b
-        total = params if dense else max(served.total_params_b, params)
+        total = max(served.total_params_b, params) if served.is_mixture_of_experts else params
         bounds.append(replace(served, active_params_b=params, total_params_b=total))
     return bounds[0], bounds[1]
 

@@ -105,7 +105,7 @@ class Retrier:
                 if last is not None:  # a wait ran past the deadline (a slow or busy machine): say what failed
                     raise self._gave_up(step, failure, self._deadline_limit(), failed_status) from last
                 raise SyncError(
-                    f"{step}: gave up, the sync's deadline of {self.policy.deadline_s:g}s has passed",
+                    f"{step}: gave up, {self._deadline_limit()} has passed",
                     spreadsheet_key=self.key,
                 )
             self._set_timeout(min(self.policy.timeout_s, left))
